@@ -1,0 +1,53 @@
+//! The headless command line: `echolabel <subcommand>`. With no subcommand the
+//! binary opens the desktop app instead.
+
+mod bench;
+mod frames;
+mod info;
+mod phantom;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// EchoLabel: annotation workbench for echocardiography.
+#[derive(Debug, Parser)]
+#[command(name = "echolabel", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List DICOM clips (a file, or a folder scanned recursively) with their geometry and timing.
+    Info(info::InfoArgs),
+    /// Write every frame of a clip as it is displayed to DIR/frame_NNNN.png.
+    Frames(frames::FramesArgs),
+    /// Write synthetic apical four-chamber echo clips with ground truth.
+    Phantom(phantom::PhantomArgs),
+    /// Open the window, save a PNG screenshot of it once the content shows, and quit.
+    Screenshot {
+        /// Where to write the PNG.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Measure performance and print the figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Runs a headless subcommand; errors are printed by the caller.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Info(args) => info::run(&args),
+        Command::Frames(args) => frames::run(&args),
+        Command::Phantom(args) => phantom::run(&args),
+        Command::Bench(command) => bench::run(&command),
+        Command::Screenshot { out } => {
+            crate::app::run(Some(out))
+                .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Patient identifiers are never kept in clear: a clip keeps a salted SHA-256 of
+//! them (so two clips of one patient can be matched inside a project) and whether
+//! they were present at all.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A secret mixed into every patient hash, so that a hash cannot be reversed by
+/// hashing a list of likely patient IDs. A project keeps one salt for its lifetime.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PatientSalt([u8; 32]);
+
+impl PatientSalt {
+    /// A fresh random salt (for a new project, or a one-off listing).
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+
+    /// The salt kept in a project, as 64 hex digits.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        if hex.len() != 64 || !hex.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(bytes))
+    }
+
+    /// The salt as 64 hex digits, for storage.
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
+}
+
+impl std::fmt::Debug for PatientSalt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatientSalt(..)")
+    }
+}
+
+/// What a clip says about its patient, without saying who the patient is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientIdentity {
+    /// Whether the file carried a patient ID, name or birth date.
+    pub identifiers_present: bool,
+    /// Salted SHA-256 (hex) of the patient ID and name, when present.
+    pub hash: Option<String>,
+}
+
+impl PatientIdentity {
+    /// Hashes the identifying values (empty strings count as absent).
+    pub fn from_identifiers(salt: &PatientSalt, id: &str, name: &str, birth_date: &str) -> Self {
+        let (id, name, birth_date) = (id.trim(), name.trim(), birth_date.trim());
+        let identifiers_present = !(id.is_empty() && name.is_empty() && birth_date.is_empty());
+        let hash = identifiers_present.then(|| {
+            let mut hasher = Sha256::new();
+            hasher.update(salt.0);
+            for part in [id, name, birth_date] {
+                hasher.update((part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+            hex(&hasher.finalize())
+        });
+        Self {
+            identifiers_present,
+            hash,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_patient_same_hash_and_salt_matters() {
+        let salt = PatientSalt::random();
+        let a = PatientIdentity::from_identifiers(&salt, "12345", "DOE^JANE", "");
+        let b = PatientIdentity::from_identifiers(&salt, "12345 ", "DOE^JANE", "");
+        assert_eq!(a, b);
+        assert!(a.identifiers_present);
+        let hash = a.hash.clone().unwrap();
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains("12345"));
+        let other =
+            PatientIdentity::from_identifiers(&PatientSalt::random(), "12345", "DOE^JANE", "");
+        assert_ne!(other.hash, a.hash);
+    }
+
+    #[test]
+    fn absent_identifiers_have_no_hash() {
+        let id = PatientIdentity::from_identifiers(&PatientSalt::random(), " ", "", "");
+        assert!(!id.identifiers_present);
+        assert_eq!(id.hash, None);
+    }
+
+    #[test]
+    fn salt_hex_round_trip() {
+        let salt = PatientSalt::random();
+        assert_eq!(PatientSalt::from_hex(&salt.to_hex()), Some(salt));
+        assert_eq!(PatientSalt::from_hex("xyz"), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! EchoLabel: a desktop workbench for building a biobank of expert annotations
+//! of echocardiography clips.
+//!
+//! Everything but the user interface lives in modules that never import egui:
+//! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
+//! [`cli`] is the headless command line. [`app`] is the desktop UI, and only it.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod dicom;
+pub mod phantom;

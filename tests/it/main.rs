@@ -1,0 +1,8 @@
+//! The one integration-test binary (each extra `tests/*.rs` would link the GUI
+//! and GPU stacks once more).
+
+mod cli;
+mod common;
+mod dicom_bad;
+mod dicom_real;
+mod phantom;
