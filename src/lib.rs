@@ -10,3 +10,4 @@ pub mod app;
 pub mod cli;
 pub mod dicom;
 pub mod phantom;
+pub mod store;

@@ -5,6 +5,7 @@ mod bench;
 mod frames;
 mod info;
 mod phantom;
+mod project;
 
 use std::process::ExitCode;
 
@@ -32,6 +33,14 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Import a folder of DICOM files into a project collection (the project is created if missing).
+    Import(project::ImportArgs),
+    /// Find clips and frames in a project.
+    Search(project::SearchArgs),
+    /// Progress per collection and annotator.
+    Report(project::ReportArgs),
+    /// Set up a study: annotators, task templates, assignments.
+    Study(project::StudyArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -44,6 +53,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Frames(args) => frames::run(&args),
         Command::Phantom(args) => phantom::run(&args),
         Command::Bench(command) => bench::run(&command),
+        Command::Import(args) => project::import(&args),
+        Command::Search(args) => project::search(&args),
+        Command::Report(args) => project::report(&args),
+        Command::Study(args) => project::study(&args),
         Command::Screenshot { out } => {
             crate::app::run(Some(out))
                 .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;

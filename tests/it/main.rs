@@ -6,3 +6,4 @@ mod common;
 mod dicom_bad;
 mod dicom_real;
 mod phantom;
+mod store;

@@ -1,0 +1,293 @@
+//! Project commands: import, search, report, and the study set-up
+//! (annotators, task templates, assignments).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+
+use crate::store::{
+    AnnotationKind, AnnotationStatus, ImportOptions, Project, Role, SearchQuery, Source,
+    import_folder, progress_report,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Folder (scanned recursively) or file to import.
+    pub folder: PathBuf,
+    /// The project folder (created if missing).
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Collection to add the clips to (created if missing).
+    #[arg(long)]
+    pub collection: String,
+    /// Copy the files into the project instead of referring to them where they are.
+    #[arg(long)]
+    pub copy: bool,
+}
+
+pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut project = Project::open_or_create(&args.project)?;
+    let options = ImportOptions {
+        copy_into_project: args.copy,
+    };
+    let summary = import_folder(
+        &mut project,
+        &args.folder,
+        &args.collection,
+        &options,
+        |done, total, path| eprint!("\r\x1b[2K[{}/{total}] {}", done + 1, path.display()),
+        &AtomicBool::new(false),
+    )?;
+    eprintln!();
+    for (_, reason) in &summary.failed {
+        eprintln!("failed: {reason}");
+    }
+    if summary.relocated > 0 {
+        eprintln!(
+            "{} moved file(s) found again at their new place",
+            summary.relocated
+        );
+    }
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    #[arg(long)]
+    pub collection: Option<String>,
+    #[arg(long)]
+    pub annotator: Option<String>,
+    /// draft, submitted, accepted or rejected.
+    #[arg(long)]
+    pub status: Option<AnnotationStatus>,
+    /// human, model, pseudo_label or consensus.
+    #[arg(long)]
+    pub source: Option<Source>,
+    /// Image-level label value, e.g. B-mode.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Contour structure, e.g. lv_endocardium.
+    #[arg(long)]
+    pub structure: Option<String>,
+    #[arg(long)]
+    pub uncertainty_min: Option<f64>,
+    #[arg(long)]
+    pub uncertainty_max: Option<f64>,
+    #[arg(long)]
+    pub modality: Option<String>,
+    #[arg(long)]
+    pub manufacturer: Option<String>,
+    /// Study date from, YYYYMMDD.
+    #[arg(long)]
+    pub date_from: Option<String>,
+    /// Study date to, YYYYMMDD.
+    #[arg(long)]
+    pub date_to: Option<String>,
+    /// One JSON object per matching clip.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn search(args: &SearchArgs) -> anyhow::Result<ExitCode> {
+    let project = Project::open(&args.project)?;
+    let query = SearchQuery {
+        collection: args.collection.clone(),
+        annotator: args.annotator.clone(),
+        status: args.status,
+        source: args.source,
+        label: args.label.clone(),
+        structure: args.structure.clone(),
+        uncertainty_min: args.uncertainty_min,
+        uncertainty_max: args.uncertainty_max,
+        modality: args.modality.clone(),
+        manufacturer: args.manufacturer.clone(),
+        date_from: args.date_from.clone(),
+        date_to: args.date_to.clone(),
+    };
+    let hits = project.search(&query)?;
+    for hit in &hits {
+        if args.json {
+            println!("{}", serde_json::to_string(hit)?);
+        } else {
+            let frames = if hit.frames.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "  frames {}",
+                    hit.frames
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            };
+            println!(
+                "{:>5}  {}  {} frames  {}{frames}",
+                hit.clip.id,
+                hit.clip.modality.as_deref().unwrap_or("-"),
+                hit.clip.frames,
+                project.clip_file(&hit.clip).display()
+            );
+        }
+    }
+    if !args.json {
+        eprintln!("{} clip(s)", hits.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    /// Print CSV instead of a table.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const REPORT_HEADER: [&str; 7] = [
+    "collection",
+    "annotator",
+    "clips_assigned",
+    "clips_annotated",
+    "frames_annotated",
+    "frames_reviewed",
+    "frames_draft",
+];
+
+pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let project = Project::open(&args.project)?;
+    let rows = progress_report(&project)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.collection.clone(),
+                r.annotator.clone(),
+                r.clips_assigned.to_string(),
+                r.clips_annotated.to_string(),
+                r.frames_annotated.to_string(),
+                r.frames_reviewed.to_string(),
+                r.frames_draft.to_string(),
+            ]
+        })
+        .collect();
+    if args.csv {
+        let mut writer = csv_writer();
+        writer.write_record(REPORT_HEADER)?;
+        for row in &cells {
+            writer.write_record(row)?;
+        }
+        writer.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([REPORT_HEADER[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |values: &[&str]| {
+        values
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (v, w))| {
+                if i < 2 {
+                    format!("{v:<w$}")
+                } else {
+                    format!("{v:>w$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&REPORT_HEADER));
+    for row in &cells {
+        println!("{}", line(&row.each_ref().map(String::as_str)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_writer() -> csv::Writer<std::io::Stdout> {
+    csv::Writer::from_writer(std::io::stdout())
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum StudyCommand {
+    /// Add an annotator (or update the role and expertise of one).
+    Annotator {
+        name: String,
+        #[arg(long, default_value = "annotator")]
+        role: Role,
+        /// Comma-separated expertise tags.
+        #[arg(long, value_delimiter = ',')]
+        expertise: Vec<String>,
+    },
+    /// Add a task template (or replace the items of one).
+    Template {
+        name: String,
+        /// contour, label, keypoint or measurement.
+        #[arg(long)]
+        kind: AnnotationKind,
+        /// Comma-separated structures, labels, keypoints or measurements.
+        #[arg(long, value_delimiter = ',', required = true)]
+        items: Vec<String>,
+    },
+    /// Assign a collection to an annotator with a template.
+    Assign {
+        #[arg(long)]
+        collection: String,
+        #[arg(long)]
+        template: String,
+        #[arg(long)]
+        annotator: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StudyArgs {
+    #[arg(long)]
+    pub project: PathBuf,
+    #[command(subcommand)]
+    pub command: StudyCommand,
+}
+
+pub fn study(args: &StudyArgs) -> anyhow::Result<ExitCode> {
+    let mut project = Project::open(&args.project)
+        .with_context(|| "create the project first with `echolabel import`")?;
+    match &args.command {
+        StudyCommand::Annotator {
+            name,
+            role,
+            expertise,
+        } => {
+            project.upsert_annotator(name, *role, expertise)?;
+        }
+        StudyCommand::Template { name, kind, items } => {
+            project.upsert_template(name, *kind, items)?;
+        }
+        StudyCommand::Assign {
+            collection,
+            template,
+            annotator,
+        } => project.assign(collection, template, annotator)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,329 @@
+//! Annotations with their full history, and key frames.
+//!
+//! Annotations by different authors (or models) of one frame coexist as
+//! separate rows; none replaces another. An edit writes a new revision and
+//! keeps the old ones.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::model::{AnnotationKind, AnnotationStatus, KeyFrameKind, SetBy, Source};
+use super::{Project, StoreError, audit};
+
+/// The geometry of an annotation, in image pixel coordinates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Geometry {
+    /// A closed contour (the last point joins the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contour: Vec<[f32; 2]>,
+    /// Keypoints, or the end points of a measurement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<[f32; 2]>,
+    /// The chosen label of an image-level label task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A measured value (millimetres, or the unit the template states).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+}
+
+/// A new annotation.
+#[derive(Debug, Clone)]
+pub struct NewAnnotation {
+    pub clip_id: i64,
+    pub frame: u32,
+    pub template_id: Option<i64>,
+    pub kind: AnnotationKind,
+    /// Structure (contours), label set (labels), keypoint or measurement name.
+    pub target: String,
+    pub author_id: i64,
+    pub source: Source,
+    pub model_version_id: Option<i64>,
+    pub status: AnnotationStatus,
+    pub geometry: Geometry,
+    /// Optional PNG of the mask the contour was made from.
+    pub mask: Option<Vec<u8>>,
+    /// The model's uncertainty for model-made annotations.
+    pub uncertainty: Option<f64>,
+}
+
+/// A change to an annotation: a new revision.
+#[derive(Debug, Clone)]
+pub struct AnnotationEdit {
+    pub author_id: i64,
+    /// New geometry, or `None` to keep the current one (a review decision).
+    pub geometry: Option<Geometry>,
+    pub mask: Option<Vec<u8>>,
+    pub status: AnnotationStatus,
+}
+
+/// An annotation at its current revision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Annotation {
+    pub id: i64,
+    pub clip_id: i64,
+    pub frame: u32,
+    pub kind: AnnotationKind,
+    pub target: String,
+    pub author_id: i64,
+    pub author: String,
+    pub source: Source,
+    pub model_version_id: Option<i64>,
+    pub status: AnnotationStatus,
+    pub revision: u32,
+    pub geometry: Geometry,
+    pub uncertainty: Option<f64>,
+    pub updated_at: String,
+}
+
+/// A key frame of a clip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyFrame {
+    pub kind: KeyFrameKind,
+    pub frame: u32,
+    pub set_by: SetBy,
+    pub author: Option<String>,
+    pub model_version_id: Option<i64>,
+}
+
+const ANNOTATION_SELECT: &str =
+    "SELECT a.id, a.clip_id, a.frame, a.kind, a.target, a.author_id, p.name, a.source,
+    a.model_version_id, a.status, a.revision, r.geometry, a.uncertainty, a.updated_at
+    FROM annotations a JOIN annotators p ON p.id = a.author_id
+    JOIN annotation_revisions r ON r.annotation_id = a.id AND r.revision = a.revision";
+
+fn annotation_from_row(row: &Row<'_>) -> rusqlite::Result<Annotation> {
+    let geometry: String = row.get(11)?;
+    Ok(Annotation {
+        id: row.get(0)?,
+        clip_id: row.get(1)?,
+        frame: row.get(2)?,
+        kind: row.get(3)?,
+        target: row.get(4)?,
+        author_id: row.get(5)?,
+        author: row.get(6)?,
+        source: row.get(7)?,
+        model_version_id: row.get(8)?,
+        status: row.get(9)?,
+        revision: row.get(10)?,
+        geometry: serde_json::from_str(&geometry).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, e.into())
+        })?,
+        uncertainty: row.get(12)?,
+        updated_at: row.get(13)?,
+    })
+}
+
+impl Project {
+    /// Saves a new annotation (revision 1) and returns its id once committed.
+    pub fn add_annotation(&mut self, new: &NewAnnotation) -> Result<i64, StoreError> {
+        let clip = self.clip(new.clip_id)?;
+        if new.frame >= clip.frames {
+            return Err(StoreError::Invalid(format!(
+                "frame {} does not exist in clip {} ({} frames)",
+                new.frame, clip.id, clip.frames
+            )));
+        }
+        let geometry = serde_json::to_string(&new.geometry).expect("geometry serialises");
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO annotations (clip_id, frame, template_id, kind, target, author_id, source,
+                    model_version_id, status, uncertainty)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    new.clip_id,
+                    new.frame,
+                    new.template_id,
+                    new.kind,
+                    new.target,
+                    new.author_id,
+                    new.source,
+                    new.model_version_id,
+                    new.status,
+                    new.uncertainty
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
+                 VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+                params![id, geometry, new.mask, new.author_id, new.status],
+            )?;
+            audit(
+                tx,
+                Some(&new.author_id.to_string()),
+                "create",
+                "annotation",
+                Some(id),
+                &serde_json::json!({
+                    "clip_id": new.clip_id, "frame": new.frame, "target": new.target,
+                    "source": new.source, "status": new.status,
+                }),
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Writes a new revision of an annotation; returns the revision number.
+    pub fn edit_annotation(&mut self, id: i64, edit: &AnnotationEdit) -> Result<u32, StoreError> {
+        self.write(|tx| {
+            let current: Option<(u32, String)> = tx
+                .query_row(
+                    "SELECT a.revision, r.geometry FROM annotations a JOIN annotation_revisions r
+                     ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let (revision, old_geometry) = current.ok_or_else(|| StoreError::NotFound {
+                what: "annotation",
+                name: id.to_string(),
+            })?;
+            let geometry = match &edit.geometry {
+                Some(geometry) => serde_json::to_string(geometry).expect("geometry serialises"),
+                None => old_geometry,
+            };
+            let next = revision + 1;
+            tx.execute(
+                "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, next, geometry, edit.mask, edit.author_id, edit.status],
+            )?;
+            tx.execute(
+                "UPDATE annotations SET revision = ?1, status = ?2,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?3",
+                params![next, edit.status, id],
+            )?;
+            audit(
+                tx,
+                Some(&edit.author_id.to_string()),
+                if edit.geometry.is_some() { "edit" } else { "review" },
+                "annotation",
+                Some(id),
+                &serde_json::json!({ "revision": next, "status": edit.status }),
+            )?;
+            Ok(next)
+        })
+    }
+
+    pub fn annotation(&self, id: i64) -> Result<Annotation, StoreError> {
+        self.conn
+            .query_row(
+                &format!("{ANNOTATION_SELECT} WHERE a.id = ?1"),
+                [id],
+                annotation_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "annotation",
+                name: id.to_string(),
+            })
+    }
+
+    /// Every annotation of a clip (or of one of its frames), oldest first.
+    pub fn annotations(
+        &self,
+        clip_id: i64,
+        frame: Option<u32>,
+    ) -> Result<Vec<Annotation>, StoreError> {
+        let mut statement = self.conn.prepare(&format!(
+            "{ANNOTATION_SELECT} WHERE a.clip_id = ?1 AND (?2 IS NULL OR a.frame = ?2) ORDER BY a.frame, a.id"
+        ))?;
+        let rows = statement.query_map(params![clip_id, frame], annotation_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The geometry and status of every revision of an annotation, oldest first.
+    pub fn revisions(&self, id: i64) -> Result<Vec<(u32, Geometry, AnnotationStatus)>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT revision, geometry, status FROM annotation_revisions WHERE annotation_id = ?1 ORDER BY revision",
+        )?;
+        let rows = statement.query_map([id], |row| {
+            let geometry: String = row.get(1)?;
+            Ok((
+                row.get(0)?,
+                serde_json::from_str(&geometry).unwrap_or_default(),
+                row.get(2)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks `frame` as a key frame of `kind`.
+    pub fn set_key_frame(
+        &mut self,
+        clip_id: i64,
+        kind: KeyFrameKind,
+        frame: u32,
+        set_by: SetBy,
+        author_id: Option<i64>,
+        model_version_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let clip = self.clip(clip_id)?;
+        if frame >= clip.frames {
+            return Err(StoreError::Invalid(format!(
+                "frame {frame} does not exist in clip {clip_id} ({} frames)",
+                clip.frames
+            )));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO key_frames (clip_id, kind, frame, set_by, author_id, model_version_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(clip_id, kind, frame) DO UPDATE SET set_by = excluded.set_by,
+                    author_id = excluded.author_id, model_version_id = excluded.model_version_id,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                params![clip_id, kind, frame, set_by, author_id, model_version_id],
+            )?;
+            audit(
+                tx,
+                author_id.map(|a| a.to_string()).as_deref(),
+                "set",
+                "key_frame",
+                Some(clip_id),
+                &serde_json::json!({ "kind": kind, "frame": frame, "set_by": set_by }),
+            )
+        })
+    }
+
+    /// Removes a key frame mark.
+    pub fn clear_key_frame(
+        &mut self,
+        clip_id: i64,
+        kind: KeyFrameKind,
+        frame: u32,
+        author_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM key_frames WHERE clip_id = ?1 AND kind = ?2 AND frame = ?3",
+                params![clip_id, kind, frame],
+            )?;
+            audit(
+                tx,
+                author_id.map(|a| a.to_string()).as_deref(),
+                "clear",
+                "key_frame",
+                Some(clip_id),
+                &serde_json::json!({ "kind": kind, "frame": frame }),
+            )
+        })
+    }
+
+    pub fn key_frames(&self, clip_id: i64) -> Result<Vec<KeyFrame>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT k.kind, k.frame, k.set_by, p.name, k.model_version_id FROM key_frames k
+             LEFT JOIN annotators p ON p.id = k.author_id WHERE k.clip_id = ?1 ORDER BY k.frame",
+        )?;
+        let rows = statement.query_map([clip_id], |row| {
+            Ok(KeyFrame {
+                kind: row.get(0)?,
+                frame: row.get(1)?,
+                set_by: row.get(2)?,
+                author: row.get(3)?,
+                model_version_id: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

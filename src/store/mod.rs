@@ -1,0 +1,216 @@
+//! The project store: one SQLite database per project folder (WAL, foreign
+//! keys, full sync), holding clips, collections, annotators, templates,
+//! annotations with their revision history, key frames, model versions,
+//! active-learning rounds and an append-only audit log.
+//!
+//! Every write runs in one `BEGIN IMMEDIATE` transaction together with its
+//! audit entry, so a change is either wholly saved or not at all, and two
+//! processes (the app and a CLI job) can share a project: the second writer
+//! waits for the first instead of failing.
+
+mod annotations;
+mod catalog;
+mod import;
+mod model;
+mod people;
+mod report;
+pub mod schema;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::dicom::PatientSalt;
+
+pub use annotations::{Annotation, AnnotationEdit, Geometry, KeyFrame, NewAnnotation};
+pub use catalog::{ClipRecord, Collection};
+pub use import::{ImportOptions, ImportSummary, import_folder};
+pub use model::{AnnotationKind, AnnotationStatus, KeyFrameKind, Role, SetBy, Source};
+pub use people::{Annotator, Assignment, TaskTemplate};
+pub use report::{ProgressRow, progress_report};
+pub use search::{SearchHit, SearchQuery};
+
+/// File name of the database inside a project folder.
+pub const DATABASE_FILE: &str = "project.sqlite";
+/// Folders a project keeps beside its database.
+pub const CHECKPOINT_DIR: &str = "checkpoints";
+pub const EXPORT_DIR: &str = "exports";
+pub const DICOM_DIR: &str = "dicom";
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: no EchoLabel project here (no {DATABASE_FILE})", path.display())]
+    NotAProject { path: PathBuf },
+    #[error(
+        "this project was written by a newer EchoLabel (schema version {found}; this version reads up to {supported}); update EchoLabel to open it"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{what} {name:?} does not exist")]
+    NotFound { what: &'static str, name: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// An open project.
+pub struct Project {
+    root: PathBuf,
+    conn: Connection,
+    salt: PatientSalt,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Project {
+    /// Opens the project in `root`, creating it (folder, database, salt) if missing.
+    pub fn open_or_create(root: &Path) -> Result<Project, StoreError> {
+        for dir in [
+            root.to_path_buf(),
+            root.join(CHECKPOINT_DIR),
+            root.join(EXPORT_DIR),
+        ] {
+            std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
+        }
+        Self::connect(root, OpenFlags::default())
+    }
+
+    /// Opens an existing project; upgrades an older schema in place.
+    pub fn open(root: &Path) -> Result<Project, StoreError> {
+        if !root.join(DATABASE_FILE).is_file() {
+            return Err(StoreError::NotAProject {
+                path: root.to_path_buf(),
+            });
+        }
+        Self::connect(
+            root,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+    }
+
+    fn connect(root: &Path, flags: OpenFlags) -> Result<Project, StoreError> {
+        let mut conn = Connection::open_with_flags(root.join(DATABASE_FILE), flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Refuse a newer schema before touching anything else in the file.
+        let found = schema::version(&conn)?;
+        if found > schema::SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a transaction reported committed survives a crash or power cut.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrate(&mut conn)?;
+        let salt = project_salt(&mut conn)?;
+        Ok(Project {
+            root: root.to_path_buf(),
+            conn,
+            salt,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The salt this project hashes patient identifiers with.
+    pub fn salt(&self) -> &PatientSalt {
+        &self.salt
+    }
+
+    /// `PRAGMA integrity_check`: `Ok` when the database file is sound.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "integrity check failed: {result}"
+            )))
+        }
+    }
+
+    /// Runs `change` in one immediate write transaction and commits it.
+    fn write<T>(
+        &mut self,
+        change: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = change(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Number of audit-log entries (every change adds at least one).
+    pub fn audit_len(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM audit_log", [], |row| row.get(0))?)
+    }
+}
+
+/// Appends one audit entry inside the caller's transaction.
+fn audit(
+    tx: &Transaction<'_>,
+    actor: Option<&str>,
+    action: &str,
+    entity: &str,
+    entity_id: Option<i64>,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_log (actor, action, entity, entity_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![actor, action, entity, entity_id, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+/// The project's patient salt, made on first open.
+fn project_salt(conn: &mut Connection) -> Result<PatientSalt, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored: Option<String> = tx
+        .query_row(
+            "SELECT value FROM project_meta WHERE key = 'patient_salt'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let salt = match stored.as_deref().and_then(PatientSalt::from_hex) {
+        Some(salt) => salt,
+        None => {
+            let salt = PatientSalt::random();
+            tx.execute(
+                "INSERT OR REPLACE INTO project_meta (key, value) VALUES ('patient_salt', ?1)",
+                [salt.to_hex()],
+            )?;
+            salt
+        }
+    };
+    tx.commit()?;
+    Ok(salt)
+}

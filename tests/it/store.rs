@@ -1,0 +1,752 @@
+//! The project store: schema and migrations, import, annotations with history,
+//! search, report, and reliability under SIGKILL and concurrent writers.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use echolabel::store::{
+    AnnotationEdit, AnnotationKind, AnnotationStatus, Geometry, ImportOptions, KeyFrameKind,
+    NewAnnotation, Project, Role, SearchQuery, SetBy, Source, StoreError, import_folder,
+    progress_report, schema,
+};
+
+use crate::common::{dicom_dir, echolabel, stdout};
+
+fn phantom_dir(dir: &Path, clips: u32) -> PathBuf {
+    let out = dir.join("phantoms");
+    echolabel::phantom::write_dataset(&out, clips, 3, |_, _| {}).unwrap();
+    out
+}
+
+fn import(
+    project: &mut Project,
+    folder: &Path,
+    collection: &str,
+) -> echolabel::store::ImportSummary {
+    import_folder(
+        project,
+        folder,
+        collection,
+        &ImportOptions::default(),
+        |_, _, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap()
+}
+
+fn contour(offset: f32) -> Geometry {
+    Geometry {
+        contour: vec![[10.0 + offset, 10.0], [20.0, 10.0], [15.0, 20.0]],
+        ..Geometry::default()
+    }
+}
+
+fn annotation(
+    clip_id: i64,
+    frame: u32,
+    author_id: i64,
+    source: Source,
+    status: AnnotationStatus,
+) -> NewAnnotation {
+    NewAnnotation {
+        clip_id,
+        frame,
+        template_id: None,
+        kind: AnnotationKind::Contour,
+        target: "lv_endocardium".into(),
+        author_id,
+        source,
+        model_version_id: None,
+        status,
+        geometry: contour(0.0),
+        mask: None,
+        uncertainty: None,
+    }
+}
+
+#[test]
+fn a_new_project_has_the_current_schema_and_an_append_only_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = Project::open_or_create(dir.path()).unwrap();
+    project.integrity_check().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("project.sqlite")).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), schema::SCHEMA_VERSION);
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "wal");
+    assert!(
+        conn.execute("UPDATE audit_log SET action = 'x'", [])
+            .is_err()
+    );
+    assert!(conn.execute("DELETE FROM audit_log", []).is_err());
+    assert!(dir.path().join("checkpoints").is_dir() && dir.path().join("exports").is_dir());
+}
+
+#[test]
+fn an_older_project_is_upgraded_in_place_without_losing_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut conn = rusqlite::Connection::open(dir.path().join("project.sqlite")).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        conn.execute("INSERT INTO collections (name) VALUES ('legacy')", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO annotators (name, role) VALUES ('old hand', 'reviewer')",
+            [],
+        )
+        .unwrap();
+    }
+    let project = Project::open(dir.path()).unwrap();
+    assert_eq!(project.collections().unwrap()[0].name, "legacy");
+    assert_eq!(project.annotators().unwrap()[0].role, Role::Reviewer);
+    let conn = rusqlite::Connection::open(dir.path().join("project.sqlite")).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), schema::SCHEMA_VERSION);
+    // The column version 2 added exists.
+    assert!(conn.prepare("SELECT uncertainty FROM annotations").is_ok());
+}
+
+#[test]
+fn a_project_from_a_newer_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Project::open_or_create(dir.path()).unwrap());
+    let conn = rusqlite::Connection::open(dir.path().join("project.sqlite")).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let error = Project::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(error, StoreError::NewerSchema { found: 99, .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("newer EchoLabel"));
+    let conn = rusqlite::Connection::open(dir.path().join("project.sqlite")).unwrap();
+    assert_eq!(schema::version(&conn).unwrap(), 99);
+}
+
+#[test]
+fn import_deduplicates_reports_bad_files_and_resumes_after_interruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
+    // Interrupt after three files.
+    let cancel = AtomicBool::new(false);
+    let partial = import_folder(
+        &mut project,
+        &dicom_dir(),
+        "shared",
+        &ImportOptions::default(),
+        |done, _, _| {
+            if done >= 3 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    )
+    .unwrap();
+    assert!(partial.cancelled);
+    assert!(partial.imported + partial.duplicates + (partial.failed.len() as u64) < 15);
+    let resumed = import(&mut project, &dicom_dir(), "shared");
+    assert!(!resumed.cancelled);
+    // Two pairs of files share a SOP Instance UID (same image, two syntaxes).
+    assert_eq!(
+        (resumed.imported, resumed.duplicates, resumed.failed.len()),
+        (8, 2, 5),
+        "{resumed}"
+    );
+    let bad = dicom_dir().join("bad").canonicalize().unwrap();
+    assert!(
+        resumed
+            .failed
+            .iter()
+            .all(|(path, _)| path.starts_with(&bad))
+    );
+    assert_eq!(project.clips(None).unwrap().len(), 8);
+    let again = import(&mut project, &dicom_dir(), "shared");
+    assert_eq!((again.imported, again.duplicates), (0, 10));
+}
+
+#[test]
+fn import_cli_prints_the_summary_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let output = echolabel(&[
+        "import",
+        dicom_dir().to_str().unwrap(),
+        "--project",
+        project.to_str().unwrap(),
+        "--collection",
+        "shared",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(stdout(&output).trim(), "imported 8, duplicates 2, failed 5");
+}
+
+#[test]
+fn moved_files_are_found_again_and_copies_live_in_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let phantoms = phantom_dir(dir.path(), 2);
+    let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
+    import(&mut project, &phantoms, "echo");
+    let moved_dir = dir.path().join("moved");
+    std::fs::create_dir_all(&moved_dir).unwrap();
+    std::fs::rename(
+        phantoms.join("phantom_0000.dcm"),
+        moved_dir.join("renamed.dcm"),
+    )
+    .unwrap();
+    let summary = import(&mut project, &moved_dir, "echo");
+    assert_eq!(
+        (summary.imported, summary.duplicates, summary.relocated),
+        (0, 1, 1)
+    );
+    let clips = project.clips(None).unwrap();
+    assert_eq!(clips.len(), 2);
+    assert!(clips.iter().any(|c| c.path.ends_with("renamed.dcm")));
+
+    let copied_project = dir.path().join("copied");
+    let mut copied = Project::open_or_create(&copied_project).unwrap();
+    import_folder(
+        &mut copied,
+        &moved_dir,
+        "echo",
+        &ImportOptions {
+            copy_into_project: true,
+        },
+        |_, _, _| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let clip = &copied.clips(None).unwrap()[0];
+    assert!(clip.path.is_relative());
+    let file = copied.clip_file(clip);
+    assert!(file.starts_with(&copied_project) && file.is_file());
+}
+
+#[test]
+fn annotations_of_one_frame_coexist_and_edits_keep_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let phantoms = phantom_dir(dir.path(), 1);
+    let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
+    import(&mut project, &phantoms, "echo");
+    let clip = project.clips(None).unwrap()[0].id;
+    let alice = project
+        .upsert_annotator("alice", Role::Annotator, &["sonographer".into()])
+        .unwrap();
+    let bob = project
+        .upsert_annotator("bob", Role::Reviewer, &[])
+        .unwrap();
+    let model = project
+        .upsert_annotator("model", Role::Annotator, &[])
+        .unwrap();
+    let a = project
+        .add_annotation(&annotation(
+            clip,
+            3,
+            alice,
+            Source::Human,
+            AnnotationStatus::Submitted,
+        ))
+        .unwrap();
+    let b = project
+        .add_annotation(&annotation(
+            clip,
+            3,
+            bob,
+            Source::Human,
+            AnnotationStatus::Submitted,
+        ))
+        .unwrap();
+    let m = project
+        .add_annotation(&annotation(
+            clip,
+            3,
+            model,
+            Source::Model,
+            AnnotationStatus::Draft,
+        ))
+        .unwrap();
+    assert_eq!(project.annotations(clip, Some(3)).unwrap().len(), 3);
+
+    let revision = project
+        .edit_annotation(
+            a,
+            &AnnotationEdit {
+                author_id: alice,
+                geometry: Some(contour(5.0)),
+                mask: None,
+                status: AnnotationStatus::Submitted,
+            },
+        )
+        .unwrap();
+    assert_eq!(revision, 2);
+    let history = project.revisions(a).unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].1, contour(0.0));
+    assert_eq!(history[1].1, contour(5.0));
+    // Others' annotations are untouched by the edit.
+    assert_eq!(project.annotation(b).unwrap().geometry, contour(0.0));
+    assert_eq!(project.annotation(m).unwrap().source, Source::Model);
+
+    // A review decision is a revision too, keeping the geometry.
+    project
+        .edit_annotation(
+            a,
+            &AnnotationEdit {
+                author_id: bob,
+                geometry: None,
+                mask: None,
+                status: AnnotationStatus::Accepted,
+            },
+        )
+        .unwrap();
+    let reviewed = project.annotation(a).unwrap();
+    assert_eq!(
+        (reviewed.revision, reviewed.status),
+        (3, AnnotationStatus::Accepted)
+    );
+    assert_eq!(reviewed.geometry, contour(5.0));
+
+    project
+        .set_key_frame(
+            clip,
+            KeyFrameKind::EndDiastole,
+            0,
+            SetBy::Human,
+            Some(alice),
+            None,
+        )
+        .unwrap();
+    project
+        .set_key_frame(clip, KeyFrameKind::EndSystole, 9, SetBy::Model, None, None)
+        .unwrap();
+    let keys = project.key_frames(clip).unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].author.as_deref(), Some("alice"));
+    assert!(
+        project
+            .set_key_frame(
+                clip,
+                KeyFrameKind::EndSystole,
+                10_000,
+                SetBy::Human,
+                Some(alice),
+                None
+            )
+            .is_err()
+    );
+    assert!(
+        project
+            .add_annotation(&annotation(
+                clip,
+                10_000,
+                alice,
+                Source::Human,
+                AnnotationStatus::Draft
+            ))
+            .is_err()
+    );
+}
+
+#[test]
+fn search_and_report_follow_the_annotations() {
+    let dir = tempfile::tempdir().unwrap();
+    let phantoms = phantom_dir(dir.path(), 3);
+    let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
+    import(&mut project, &phantoms, "echo");
+    import(&mut project, &dicom_dir(), "shared");
+    let echo: Vec<i64> = project
+        .search(&SearchQuery {
+            collection: Some("echo".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .iter()
+        .map(|h| h.clip.id)
+        .collect();
+    assert_eq!(echo.len(), 3);
+    let alice = project
+        .upsert_annotator("alice", Role::Annotator, &[])
+        .unwrap();
+    let bob = project
+        .upsert_annotator("bob", Role::Annotator, &[])
+        .unwrap();
+    project
+        .upsert_template("camus", AnnotationKind::Contour, &["lv_endocardium".into()])
+        .unwrap();
+    project.assign("echo", "camus", "alice").unwrap();
+    project
+        .add_annotation(&annotation(
+            echo[0],
+            1,
+            alice,
+            Source::Human,
+            AnnotationStatus::Submitted,
+        ))
+        .unwrap();
+    let accepted = project
+        .add_annotation(&annotation(
+            echo[0],
+            2,
+            alice,
+            Source::Human,
+            AnnotationStatus::Submitted,
+        ))
+        .unwrap();
+    project
+        .edit_annotation(
+            accepted,
+            &AnnotationEdit {
+                author_id: bob,
+                geometry: None,
+                mask: None,
+                status: AnnotationStatus::Accepted,
+            },
+        )
+        .unwrap();
+    project
+        .add_annotation(&annotation(
+            echo[1],
+            4,
+            alice,
+            Source::Human,
+            AnnotationStatus::Draft,
+        ))
+        .unwrap();
+    let mut proposal = annotation(echo[2], 5, bob, Source::Model, AnnotationStatus::Draft);
+    proposal.uncertainty = Some(0.8);
+    project.add_annotation(&proposal).unwrap();
+    let mut label = annotation(echo[2], 0, bob, Source::Human, AnnotationStatus::Submitted);
+    label.kind = AnnotationKind::Label;
+    label.target = "ultrasound_mode".into();
+    label.geometry = Geometry {
+        label: Some("B-mode".into()),
+        ..Geometry::default()
+    };
+    project.add_annotation(&label).unwrap();
+
+    let frames = |query: SearchQuery| -> Vec<(i64, Vec<u32>)> {
+        project
+            .search(&query)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.clip.id, h.frames))
+            .collect()
+    };
+    assert_eq!(
+        frames(SearchQuery {
+            annotator: Some("alice".into()),
+            ..Default::default()
+        }),
+        vec![(echo[0], vec![1, 2]), (echo[1], vec![4])]
+    );
+    assert_eq!(
+        frames(SearchQuery {
+            status: Some(AnnotationStatus::Accepted),
+            ..Default::default()
+        }),
+        vec![(echo[0], vec![2])]
+    );
+    assert_eq!(
+        frames(SearchQuery {
+            source: Some(Source::Model),
+            ..Default::default()
+        }),
+        vec![(echo[2], vec![5])]
+    );
+    assert_eq!(
+        frames(SearchQuery {
+            label: Some("B-mode".into()),
+            ..Default::default()
+        }),
+        vec![(echo[2], vec![0])]
+    );
+    assert_eq!(
+        frames(SearchQuery {
+            uncertainty_min: Some(0.5),
+            uncertainty_max: Some(1.0),
+            ..Default::default()
+        }),
+        vec![(echo[2], vec![5])]
+    );
+    assert!(
+        frames(SearchQuery {
+            uncertainty_min: Some(0.9),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        frames(SearchQuery {
+            structure: Some("lv_endocardium".into()),
+            collection: Some("shared".into()),
+            ..Default::default()
+        }),
+        vec![]
+    );
+    let mr = project
+        .search(&SearchQuery {
+            modality: Some("MR".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(mr.len(), 1);
+    assert!(mr[0].clip.path.ends_with("emri_small.dcm"));
+    let dated = project
+        .search(&SearchQuery {
+            date_from: Some("20260101".into()),
+            date_to: Some("20260101".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dated.len(), 3, "phantoms carry study date 20260101");
+
+    let report = progress_report(&project).unwrap();
+    let alice_echo = report
+        .iter()
+        .find(|r| r.collection == "echo" && r.annotator == "alice")
+        .unwrap();
+    assert_eq!(
+        (
+            alice_echo.clips_assigned,
+            alice_echo.clips_annotated,
+            alice_echo.frames_annotated,
+            alice_echo.frames_reviewed,
+            alice_echo.frames_draft
+        ),
+        (3, 1, 2, 1, 1)
+    );
+    let bob_echo = report
+        .iter()
+        .find(|r| r.collection == "echo" && r.annotator == "bob")
+        .unwrap();
+    assert_eq!((bob_echo.clips_assigned, bob_echo.frames_annotated), (0, 1));
+}
+
+#[test]
+fn search_and_report_cli_print_json_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    let p = project.to_str().unwrap();
+    assert!(
+        echolabel(&[
+            "import",
+            dicom_dir().to_str().unwrap(),
+            "--project",
+            p,
+            "--collection",
+            "shared"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        echolabel(&[
+            "study",
+            "--project",
+            p,
+            "annotator",
+            "alice",
+            "--role",
+            "annotator"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        echolabel(&[
+            "study",
+            "--project",
+            p,
+            "template",
+            "camus",
+            "--kind",
+            "contour",
+            "--items",
+            "lv_endocardium,myocardium"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        echolabel(&[
+            "study",
+            "--project",
+            p,
+            "assign",
+            "--collection",
+            "shared",
+            "--template",
+            "camus",
+            "--annotator",
+            "alice"
+        ])
+        .status
+        .success()
+    );
+    let search = echolabel(&["search", "--project", p, "--modality", "US", "--json"]);
+    assert!(search.status.success());
+    let hits: Vec<serde_json::Value> = stdout(&search)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(hits.len(), 6);
+    assert!(hits.iter().all(|h| h["clip"]["modality"] == "US"));
+    let csv = echolabel(&["report", "--project", p, "--csv"]);
+    assert_eq!(
+        stdout(&csv),
+        "collection,annotator,clips_assigned,clips_annotated,frames_annotated,frames_reviewed,frames_draft\nshared,alice,8,0,0,0,0\n"
+    );
+    let json = echolabel(&["report", "--project", p, "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(rows[0]["clips_assigned"], 8);
+    let bad_status = echolabel(&["search", "--project", p, "--status", "finished"]);
+    assert!(!bad_status.status.success());
+}
+
+/// Environment of the writer child process (see [`writer_process`]).
+const WRITER_PROJECT: &str = "ECHOLABEL_TEST_WRITER_PROJECT";
+const WRITER_NAME: &str = "ECHOLABEL_TEST_WRITER_NAME";
+const WRITER_EDITS: &str = "ECHOLABEL_TEST_WRITER_EDITS";
+
+/// Not a test of its own: the body of the child process that the reliability
+/// tests start (this test binary, run with `--ignored --exact`). It saves
+/// annotations one by one and prints `committed <id>` after each commit.
+#[test]
+#[ignore = "run as a child process by the reliability tests"]
+fn writer_process() {
+    let Some(root) = std::env::var_os(WRITER_PROJECT) else {
+        return;
+    };
+    let name = std::env::var(WRITER_NAME).unwrap();
+    let edits: u32 = std::env::var(WRITER_EDITS).unwrap().parse().unwrap();
+    let mut project = Project::open(Path::new(&root)).unwrap();
+    let author = project
+        .upsert_annotator(&name, Role::Annotator, &[])
+        .unwrap();
+    let clip = project.clips(None).unwrap()[0].clone();
+    let mut out = std::io::stdout().lock();
+    for i in 0..edits {
+        let mut new = annotation(
+            clip.id,
+            i % clip.frames,
+            author,
+            Source::Human,
+            AnnotationStatus::Draft,
+        );
+        new.geometry = contour(i as f32);
+        let id = project.add_annotation(&new).unwrap();
+        writeln!(out, "committed {id}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+fn start_writer(project: &Path, name: &str, edits: u32) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "store::writer_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WRITER_PROJECT, project)
+        .env(WRITER_NAME, name)
+        .env(WRITER_EDITS, edits.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The id on a `committed <id>` line (libtest may print its own text before it).
+fn committed_id(line: &str) -> Option<i64> {
+    line.split("committed ").nth(1)?.trim().parse().ok()
+}
+
+fn committed_ids(reader: impl BufRead) -> Vec<i64> {
+    reader
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| committed_id(&line))
+        .collect()
+}
+
+fn project_with_a_clip(dir: &Path) -> PathBuf {
+    let phantoms = phantom_dir(dir, 1);
+    let root = dir.join("project");
+    let mut project = Project::open_or_create(&root).unwrap();
+    import(&mut project, &phantoms, "echo");
+    root
+}
+
+#[test]
+fn every_edit_reported_committed_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_with_a_clip(dir.path());
+    let mut child = start_writer(&root, "writer", 1_000_000);
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut reported = Vec::new();
+    let mut line = String::new();
+    while reported.len() < 40 {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the writer stopped early"
+        );
+        reported.extend(committed_id(&line));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // Lines still in the pipe were reported before the kill, too.
+    reported.extend(committed_ids(reader));
+    let project = Project::open(&root).unwrap();
+    project.integrity_check().unwrap();
+    for id in &reported {
+        project
+            .annotation(*id)
+            .unwrap_or_else(|e| panic!("reported edit {id} was lost: {e}"));
+    }
+}
+
+#[test]
+fn two_processes_write_one_project_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_with_a_clip(dir.path());
+    let children: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| start_writer(&root, name, 60))
+        .collect();
+    // Meanwhile this process reads and writes too.
+    let mut project = Project::open(&root).unwrap();
+    let clip = project.clips(None).unwrap()[0].id;
+    let me = project
+        .upsert_annotator("parent", Role::Reviewer, &[])
+        .unwrap();
+    for frame in 0..20 {
+        project
+            .set_key_frame(
+                clip,
+                KeyFrameKind::EndDiastole,
+                frame,
+                SetBy::Human,
+                Some(me),
+                None,
+            )
+            .unwrap();
+    }
+    let mut all = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "a writer failed");
+        let ids = committed_ids(&output.stdout[..]);
+        assert_eq!(ids.len(), 60);
+        all.extend(ids);
+    }
+    project.integrity_check().unwrap();
+    assert_eq!(project.annotations(clip, None).unwrap().len(), 120);
+    for id in all {
+        project.annotation(id).unwrap();
+    }
+    assert_eq!(project.key_frames(clip).unwrap().len(), 20);
+}
