@@ -153,10 +153,11 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-const REPORT_HEADER: [&str; 7] = [
+const REPORT_HEADER: [&str; 8] = [
     "collection",
     "annotator",
     "clips_assigned",
+    "frames_assigned",
     "clips_annotated",
     "frames_annotated",
     "frames_reviewed",
@@ -170,13 +171,14 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let cells: Vec<[String; 7]> = rows
+    let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
             [
                 r.collection.clone(),
                 r.annotator.clone(),
                 r.clips_assigned.to_string(),
+                r.frames_assigned.to_string(),
                 r.clips_annotated.to_string(),
                 r.frames_annotated.to_string(),
                 r.frames_reviewed.to_string(),
@@ -193,7 +195,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         writer.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..REPORT_HEADER.len())
         .map(|i| {
             cells
                 .iter()

@@ -11,6 +11,7 @@
 mod annotations;
 mod catalog;
 mod import;
+mod learning;
 mod model;
 mod people;
 mod report;
@@ -27,6 +28,7 @@ use crate::dicom::PatientSalt;
 pub use annotations::{Annotation, AnnotationEdit, Geometry, KeyFrame, NewAnnotation};
 pub use catalog::{ClipRecord, Collection};
 pub use import::{ImportOptions, ImportSummary, import_folder};
+pub use learning::{ModelVersion, NewRound, RoundScore};
 pub use model::{AnnotationKind, AnnotationStatus, KeyFrameKind, Role, SetBy, Source};
 pub use people::{Annotator, Assignment, TaskTemplate};
 pub use report::{ProgressRow, progress_report};

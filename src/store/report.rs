@@ -11,6 +11,8 @@ pub struct ProgressRow {
     pub annotator: String,
     /// Clips of the collection, when the annotator has an assignment for it (else 0).
     pub clips_assigned: u64,
+    /// Key frames (ED/ES) marked on those clips: the frames a contour task asks for.
+    pub frames_assigned: u64,
     /// Clips and frames with at least one submitted or accepted annotation by the annotator.
     pub clips_annotated: u64,
     pub frames_annotated: u64,
@@ -42,6 +44,11 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
                 AND s.annotator_id = pairs.annotator_id)
                 THEN (SELECT COUNT(*) FROM collection_clips cc WHERE cc.collection_id = pairs.collection_id)
                 ELSE 0 END,
+            CASE WHEN EXISTS (SELECT 1 FROM assignments s WHERE s.collection_id = pairs.collection_id
+                AND s.annotator_id = pairs.annotator_id)
+                THEN (SELECT COUNT(*) FROM key_frames k JOIN collection_clips cc ON cc.clip_id = k.clip_id
+                    WHERE cc.collection_id = pairs.collection_id)
+                ELSE 0 END,
             (SELECT COUNT(DISTINCT clip_id) FROM frame_state f WHERE f.collection_id = pairs.collection_id
                 AND f.author_id = pairs.annotator_id AND f.annotated),
             (SELECT COUNT(*) FROM frame_state f WHERE f.collection_id = pairs.collection_id
@@ -58,10 +65,11 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
             collection: row.get(0)?,
             annotator: row.get(1)?,
             clips_assigned: row.get(2)?,
-            clips_annotated: row.get(3)?,
-            frames_annotated: row.get(4)?,
-            frames_reviewed: row.get(5)?,
-            frames_draft: row.get(6)?,
+            frames_assigned: row.get(3)?,
+            clips_annotated: row.get(4)?,
+            frames_annotated: row.get(5)?,
+            frames_reviewed: row.get(6)?,
+            frames_draft: row.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

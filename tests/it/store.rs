@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use echolabel::store::{
     AnnotationEdit, AnnotationKind, AnnotationStatus, Geometry, ImportOptions, KeyFrameKind,
-    NewAnnotation, Project, Role, SearchQuery, SetBy, Source, StoreError, import_folder,
+    NewAnnotation, NewRound, Project, Role, SearchQuery, SetBy, Source, StoreError, import_folder,
     progress_report, schema,
 };
 
@@ -425,6 +425,64 @@ fn search_and_report_follow_the_annotations() {
     };
     project.add_annotation(&label).unwrap();
 
+    project
+        .set_key_frame(
+            echo[0],
+            KeyFrameKind::EndDiastole,
+            1,
+            SetBy::Human,
+            Some(alice),
+            None,
+        )
+        .unwrap();
+    project
+        .set_key_frame(
+            echo[0],
+            KeyFrameKind::EndSystole,
+            2,
+            SetBy::Human,
+            Some(alice),
+            None,
+        )
+        .unwrap();
+    let model = project
+        .add_model_version(
+            "v1",
+            "mcd_unet",
+            "checkpoints/v1.mpk",
+            None,
+            &[accepted],
+            &serde_json::json!({ "dice_lv": 0.9 }),
+        )
+        .unwrap();
+    let stored = project.model_version(model).unwrap();
+    assert_eq!(
+        (stored.training_set, stored.metrics["dice_lv"].as_f64()),
+        (vec![accepted], Some(0.9))
+    );
+    let round = project
+        .record_round(&NewRound {
+            strategy: "mc_bald".into(),
+            seed: Some(7),
+            budget: 1,
+            model_version_id: Some(model),
+            parameters: serde_json::json!({ "samples": 20 }),
+            scores: vec![(echo[1], 7, 0.2), (echo[0], 3, 0.65)],
+            queried: vec![(echo[0], 3)],
+        })
+        .unwrap();
+    let scores = project.round_scores(round).unwrap();
+    assert_eq!(
+        (
+            scores[0].clip_id,
+            scores[0].frame,
+            scores[0].rank,
+            scores[0].queried
+        ),
+        (echo[0], 3, 1, true)
+    );
+    assert_eq!((scores[1].rank, scores[1].queried), (2, false));
+
     let frames = |query: SearchQuery| -> Vec<(i64, Vec<u32>)> {
         project
             .search(&query)
@@ -467,7 +525,7 @@ fn search_and_report_follow_the_annotations() {
             uncertainty_max: Some(1.0),
             ..Default::default()
         }),
-        vec![(echo[2], vec![5])]
+        vec![(echo[0], vec![3]), (echo[2], vec![5])]
     );
     assert!(
         frames(SearchQuery {
@@ -509,12 +567,13 @@ fn search_and_report_follow_the_annotations() {
     assert_eq!(
         (
             alice_echo.clips_assigned,
+            alice_echo.frames_assigned,
             alice_echo.clips_annotated,
             alice_echo.frames_annotated,
             alice_echo.frames_reviewed,
             alice_echo.frames_draft
         ),
-        (3, 1, 2, 1, 1)
+        (3, 2, 1, 2, 1, 1)
     );
     let bob_echo = report
         .iter()
@@ -595,7 +654,7 @@ fn search_and_report_cli_print_json_and_csv() {
     let csv = echolabel(&["report", "--project", p, "--csv"]);
     assert_eq!(
         stdout(&csv),
-        "collection,annotator,clips_assigned,clips_annotated,frames_annotated,frames_reviewed,frames_draft\nshared,alice,8,0,0,0,0\n"
+        "collection,annotator,clips_assigned,frames_assigned,clips_annotated,frames_annotated,frames_reviewed,frames_draft\nshared,alice,8,0,0,0,0,0\n"
     );
     let json = echolabel(&["report", "--project", p, "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
