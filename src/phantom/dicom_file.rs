@@ -17,7 +17,7 @@ const IMPLEMENTATION_CLASS_UID: &str = "2.25.18687319604378529461344112912544210
 
 /// A stable UID under the `2.25` (UUID-derived) root, from the dataset seed,
 /// the clip index and what the UID identifies.
-pub fn derived_uid(seed: u64, index: u32, kind: &str) -> String {
+fn derived_uid(seed: u64, index: u32, kind: &str) -> String {
     let digest = Sha256::new()
         .chain_update(seed.to_le_bytes())
         .chain_update(index.to_le_bytes())

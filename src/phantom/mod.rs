@@ -15,9 +15,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use anatomy::{Heart, Tissue};
-pub use dicom_file::derived_uid;
-pub use params::{PHANTOM_COLS, PHANTOM_ROWS, PhantomParams};
+use anatomy::Heart;
+pub use params::PhantomParams;
 
 /// Class indices of the ground-truth masks.
 pub const CLASS_NAMES: [&str; 4] = ["background", "lv_endocardium", "myocardium", "left_atrium"];

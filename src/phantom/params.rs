@@ -64,8 +64,8 @@ pub struct PhantomParams {
 }
 
 /// Frame size of phantom clips.
-pub const PHANTOM_ROWS: u32 = 256;
-pub const PHANTOM_COLS: u32 = 256;
+const PHANTOM_ROWS: u32 = 256;
+const PHANTOM_COLS: u32 = 256;
 
 impl PhantomParams {
     /// Draws the parameters of clip `index` of a dataset made with `seed`.

@@ -167,13 +167,6 @@ impl Project {
         tx.commit()?;
         Ok(value)
     }
-
-    /// Number of audit-log entries (every change adds at least one).
-    pub fn audit_len(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM audit_log", [], |row| row.get(0))?)
-    }
 }
 
 /// Appends one audit entry inside the caller's transaction.
