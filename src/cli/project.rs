@@ -187,7 +187,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if args.csv {
-        let mut writer = csv_writer();
+        let mut writer = csv::Writer::from_writer(std::io::stdout());
         writer.write_record(REPORT_HEADER)?;
         for row in &cells {
             writer.write_record(row)?;
@@ -225,10 +225,6 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", line(&row.each_ref().map(String::as_str)));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn csv_writer() -> csv::Writer<std::io::Stdout> {
-    csv::Writer::from_writer(std::io::stdout())
 }
 
 #[derive(Debug, clap::Subcommand)]

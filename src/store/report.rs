@@ -26,10 +26,12 @@ pub struct ProgressRow {
 pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError> {
     let mut statement = project.conn.prepare(
         "WITH pairs AS (
-            SELECT collection_id, annotator_id FROM assignments
-            UNION
-            SELECT cc.collection_id, a.author_id FROM annotations a
-            JOIN collection_clips cc ON cc.clip_id = a.clip_id
+            SELECT collection_id, annotator_id, MAX(assigned) AS assigned FROM (
+                SELECT collection_id, annotator_id, 1 AS assigned FROM assignments
+                UNION ALL
+                SELECT cc.collection_id, a.author_id, 0 FROM annotations a
+                JOIN collection_clips cc ON cc.clip_id = a.clip_id
+            ) GROUP BY collection_id, annotator_id
         ),
         frame_state AS (
             SELECT cc.collection_id, a.author_id, a.clip_id, a.frame,
@@ -40,24 +42,18 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
             GROUP BY cc.collection_id, a.author_id, a.clip_id, a.frame
         )
         SELECT c.name, p.name,
-            CASE WHEN EXISTS (SELECT 1 FROM assignments s WHERE s.collection_id = pairs.collection_id
-                AND s.annotator_id = pairs.annotator_id)
-                THEN (SELECT COUNT(*) FROM collection_clips cc WHERE cc.collection_id = pairs.collection_id)
-                ELSE 0 END,
-            CASE WHEN EXISTS (SELECT 1 FROM assignments s WHERE s.collection_id = pairs.collection_id
-                AND s.annotator_id = pairs.annotator_id)
-                THEN (SELECT COUNT(*) FROM key_frames k JOIN collection_clips cc ON cc.clip_id = k.clip_id
-                    WHERE cc.collection_id = pairs.collection_id)
-                ELSE 0 END,
-            (SELECT COUNT(DISTINCT clip_id) FROM frame_state f WHERE f.collection_id = pairs.collection_id
-                AND f.author_id = pairs.annotator_id AND f.annotated),
-            (SELECT COUNT(*) FROM frame_state f WHERE f.collection_id = pairs.collection_id
-                AND f.author_id = pairs.annotator_id AND f.annotated),
-            (SELECT COUNT(*) FROM frame_state f WHERE f.collection_id = pairs.collection_id
-                AND f.author_id = pairs.annotator_id AND f.reviewed),
-            (SELECT COUNT(*) FROM frame_state f WHERE f.collection_id = pairs.collection_id
-                AND f.author_id = pairs.annotator_id AND f.only_draft)
+            CASE WHEN pairs.assigned THEN (SELECT COUNT(*) FROM collection_clips cc
+                WHERE cc.collection_id = pairs.collection_id) ELSE 0 END,
+            CASE WHEN pairs.assigned THEN (SELECT COUNT(*) FROM key_frames k
+                JOIN collection_clips cc ON cc.clip_id = k.clip_id
+                WHERE cc.collection_id = pairs.collection_id) ELSE 0 END,
+            COUNT(DISTINCT CASE WHEN f.annotated THEN f.clip_id END),
+            COALESCE(SUM(f.annotated), 0),
+            COALESCE(SUM(f.reviewed), 0),
+            COALESCE(SUM(f.only_draft), 0)
         FROM pairs JOIN collections c ON c.id = pairs.collection_id JOIN annotators p ON p.id = pairs.annotator_id
+        LEFT JOIN frame_state f ON f.collection_id = pairs.collection_id AND f.author_id = pairs.annotator_id
+        GROUP BY pairs.collection_id, pairs.annotator_id
         ORDER BY c.name, p.name",
     )?;
     let rows = statement.query_map([], |row| {

@@ -86,14 +86,24 @@ impl Project {
             let p = bind(&mut values, Box::new(to.clone()));
             conditions.push(format!("clips.study_date <= {p}"));
         }
-        let frame_filtered = query.annotation_filtered() || query.uncertainty_filtered();
-        let frame_sql = frame_filtered.then(|| {
-            let min = bind(&mut values, Box::new(query.uncertainty_min.unwrap_or(f64::NEG_INFINITY)));
-            let max = bind(&mut values, Box::new(query.uncertainty_max.unwrap_or(f64::INFINITY)));
-            let mut annotation_conditions = vec!["1".to_string()];
+        let range = query.uncertainty_filtered().then(|| {
+            let min = bind(
+                &mut values,
+                Box::new(query.uncertainty_min.unwrap_or(f64::NEG_INFINITY)),
+            );
+            let max = bind(
+                &mut values,
+                Box::new(query.uncertainty_max.unwrap_or(f64::INFINITY)),
+            );
+            format!("BETWEEN {min} AND {max}")
+        });
+        let frame_sql = if query.annotation_filtered() {
+            let mut annotation_conditions = Vec::new();
             if let Some(name) = &query.annotator {
                 let p = bind(&mut values, Box::new(name.clone()));
-                annotation_conditions.push(format!("a.author_id = (SELECT id FROM annotators WHERE name = {p})"));
+                annotation_conditions.push(format!(
+                    "a.author_id = (SELECT id FROM annotators WHERE name = {p})"
+                ));
             }
             if let Some(status) = query.status {
                 let p = bind(&mut values, Box::new(status));
@@ -115,24 +125,23 @@ impl Project {
                     "a.kind = {kind} AND json_extract(r.geometry, '$.label') = {p}"
                 ));
             }
-            if query.uncertainty_filtered() && query.annotation_filtered() {
-                annotation_conditions.push(format!("a.uncertainty BETWEEN {min} AND {max}"));
+            if let Some(range) = &range {
+                annotation_conditions.push(format!("a.uncertainty {range}"));
             }
-            let annotations = format!(
+            Some(format!(
                 "SELECT a.clip_id, a.frame FROM annotations a JOIN annotation_revisions r
                  ON r.annotation_id = a.id AND r.revision = a.revision WHERE {}",
                 annotation_conditions.join(" AND ")
-            );
-            if query.annotation_filtered() {
-                annotations
-            } else {
+            ))
+        } else {
+            range.map(|range| {
                 format!(
-                    "SELECT a.clip_id, a.frame FROM annotations a WHERE a.uncertainty BETWEEN {min} AND {max}
+                    "SELECT a.clip_id, a.frame FROM annotations a WHERE a.uncertainty {range}
                      UNION SELECT s.clip_id, s.frame FROM al_scores s
-                     WHERE s.round_id = (SELECT MAX(id) FROM al_rounds) AND s.score BETWEEN {min} AND {max}"
+                     WHERE s.round_id = (SELECT MAX(id) FROM al_rounds) AND s.score {range}"
                 )
-            }
-        });
+            })
+        };
         let clip_filter = if conditions.is_empty() {
             "1".to_string()
         } else {
