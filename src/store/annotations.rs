@@ -4,7 +4,7 @@
 //! separate rows; none replaces another. An edit writes a new revision and
 //! keeps the old ones.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use super::model::{AnnotationKind, AnnotationStatus, KeyFrameKind, SetBy, Source};
@@ -74,6 +74,19 @@ pub struct Annotation {
     pub geometry: Geometry,
     pub uncertainty: Option<f64>,
     pub updated_at: String,
+    /// Removed by its author (kept for its history, hidden from listings).
+    pub removed: bool,
+}
+
+/// Whose contour of which structure on which frame: the editor saves by this
+/// key, so it never needs to wait for an annotation's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContourKey {
+    pub clip_id: i64,
+    pub frame: u32,
+    /// The structure, as the template names it.
+    pub target: String,
+    pub author_id: i64,
 }
 
 /// A key frame of a clip.
@@ -88,8 +101,8 @@ pub struct KeyFrame {
 
 const ANNOTATION_SELECT: &str =
     "SELECT a.id, a.clip_id, a.frame, a.kind, a.target, a.author_id, p.name, a.source,
-    a.model_version_id, a.status, a.revision, r.geometry, a.uncertainty, a.updated_at
-    FROM annotations a JOIN annotators p ON p.id = a.author_id
+    a.model_version_id, a.status, a.revision, r.geometry, a.uncertainty, a.updated_at,
+    a.removed_at IS NOT NULL FROM annotations a JOIN annotators p ON p.id = a.author_id
     JOIN annotation_revisions r ON r.annotation_id = a.id AND r.revision = a.revision";
 
 fn annotation_from_row(row: &Row<'_>) -> rusqlite::Result<Annotation> {
@@ -111,99 +124,115 @@ fn annotation_from_row(row: &Row<'_>) -> rusqlite::Result<Annotation> {
         })?,
         uncertainty: row.get(12)?,
         updated_at: row.get(13)?,
+        removed: row.get(14)?,
     })
 }
 
 impl Project {
     /// Saves a new annotation (revision 1) and returns its id once committed.
     pub fn add_annotation(&mut self, new: &NewAnnotation) -> Result<i64, StoreError> {
-        let clip = self.clip(new.clip_id)?;
-        if new.frame >= clip.frames {
-            return Err(StoreError::Invalid(format!(
-                "frame {} does not exist in clip {} ({} frames)",
-                new.frame, clip.id, clip.frames
-            )));
-        }
-        let geometry = serde_json::to_string(&new.geometry).expect("geometry serialises");
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO annotations (clip_id, frame, template_id, kind, target, author_id, source,
-                    model_version_id, status, uncertainty)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    new.clip_id,
-                    new.frame,
-                    new.template_id,
-                    new.kind,
-                    new.target,
-                    new.author_id,
-                    new.source,
-                    new.model_version_id,
-                    new.status,
-                    new.uncertainty
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
-                 VALUES (?1, 1, ?2, ?3, ?4, ?5)",
-                params![id, geometry, new.mask, new.author_id, new.status],
-            )?;
-            audit(
-                tx,
-                Some(&new.author_id.to_string()),
-                "create",
-                "annotation",
-                Some(id),
-                &serde_json::json!({
-                    "clip_id": new.clip_id, "frame": new.frame, "target": new.target,
-                    "source": new.source, "status": new.status,
-                }),
-            )?;
-            Ok(id)
-        })
+        self.check_frame(new.clip_id, new.frame)?;
+        self.write(|tx| insert_annotation(tx, new))
     }
 
     /// Writes a new revision of an annotation; returns the revision number.
     pub fn edit_annotation(&mut self, id: i64, edit: &AnnotationEdit) -> Result<u32, StoreError> {
+        self.write(|tx| insert_revision(tx, id, edit))
+    }
+
+    /// Saves a person's contour of one structure on one frame, as the editor
+    /// does after every change: a new revision of their live annotation, the
+    /// restored last removed one, or a new annotation. Saving what is already
+    /// stored writes nothing. Returns the annotation's id.
+    pub fn save_contour(
+        &mut self,
+        key: &ContourKey,
+        template_id: Option<i64>,
+        geometry: &Geometry,
+        status: AnnotationStatus,
+    ) -> Result<i64, StoreError> {
+        self.check_frame(key.clip_id, key.frame)?;
         self.write(|tx| {
-            let current: Option<(u32, String)> = tx
-                .query_row(
-                    "SELECT a.revision, r.geometry FROM annotations a JOIN annotation_revisions r
+            let edit = AnnotationEdit {
+                author_id: key.author_id,
+                geometry: Some(geometry.clone()),
+                mask: None,
+                status,
+            };
+            if let Some(id) = find_contour(tx, key, false)? {
+                let current: (String, AnnotationStatus) = tx.query_row(
+                    "SELECT r.geometry, a.status FROM annotations a JOIN annotation_revisions r
                      ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
                     [id],
                     |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            let (revision, old_geometry) = current.ok_or_else(|| StoreError::NotFound {
-                what: "annotation",
-                name: id.to_string(),
-            })?;
-            let geometry = match &edit.geometry {
-                Some(geometry) => serde_json::to_string(geometry).expect("geometry serialises"),
-                None => old_geometry,
+                )?;
+                let unchanged = serde_json::from_str::<Geometry>(&current.0).ok().as_ref()
+                    == Some(geometry)
+                    && current.1 == status;
+                if !unchanged {
+                    insert_revision(tx, id, &edit)?;
+                }
+                return Ok(id);
+            }
+            if let Some(id) = find_contour(tx, key, true)? {
+                tx.execute("UPDATE annotations SET removed_at = NULL WHERE id = ?1", [id])?;
+                insert_revision(tx, id, &edit)?;
+                return Ok(id);
+            }
+            insert_annotation(
+                tx,
+                &NewAnnotation {
+                    clip_id: key.clip_id,
+                    frame: key.frame,
+                    template_id,
+                    kind: AnnotationKind::Contour,
+                    target: key.target.clone(),
+                    author_id: key.author_id,
+                    source: Source::Human,
+                    model_version_id: None,
+                    status,
+                    geometry: geometry.clone(),
+                    mask: None,
+                    uncertainty: None,
+                },
+            )
+        })
+    }
+
+    /// Removes a person's live contour of one structure on one frame, keeping
+    /// its revisions (a later [`Project::save_contour`] restores it). Returns
+    /// whether there was one.
+    pub fn remove_contour(&mut self, key: &ContourKey) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            let Some(id) = find_contour(tx, key, false)? else {
+                return Ok(false);
             };
-            let next = revision + 1;
             tx.execute(
-                "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, next, geometry, edit.mask, edit.author_id, edit.status],
-            )?;
-            tx.execute(
-                "UPDATE annotations SET revision = ?1, status = ?2,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?3",
-                params![next, edit.status, id],
+                "UPDATE annotations SET removed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                [id],
             )?;
             audit(
                 tx,
-                Some(&edit.author_id.to_string()),
-                if edit.geometry.is_some() { "edit" } else { "review" },
+                Some(&key.author_id.to_string()),
+                "remove",
                 "annotation",
                 Some(id),
-                &serde_json::json!({ "revision": next, "status": edit.status }),
+                &serde_json::json!({ "clip_id": key.clip_id, "frame": key.frame, "target": key.target }),
             )?;
-            Ok(next)
+            Ok(true)
         })
+    }
+
+    fn check_frame(&self, clip_id: i64, frame: u32) -> Result<(), StoreError> {
+        let clip = self.clip(clip_id)?;
+        if frame >= clip.frames {
+            return Err(StoreError::Invalid(format!(
+                "frame {frame} does not exist in clip {clip_id} ({} frames)",
+                clip.frames
+            )));
+        }
+        Ok(())
     }
 
     pub fn annotation(&self, id: i64) -> Result<Annotation, StoreError> {
@@ -220,14 +249,15 @@ impl Project {
             })
     }
 
-    /// Every annotation of a clip (or of one of its frames), oldest first.
+    /// Every live annotation of a clip (or of one of its frames), oldest first.
     pub fn annotations(
         &self,
         clip_id: i64,
         frame: Option<u32>,
     ) -> Result<Vec<Annotation>, StoreError> {
         let mut statement = self.conn.prepare(&format!(
-            "{ANNOTATION_SELECT} WHERE a.clip_id = ?1 AND (?2 IS NULL OR a.frame = ?2) ORDER BY a.frame, a.id"
+            "{ANNOTATION_SELECT} WHERE a.clip_id = ?1 AND (?2 IS NULL OR a.frame = ?2)
+             AND a.removed_at IS NULL ORDER BY a.frame, a.id"
         ))?;
         let rows = statement.query_map(params![clip_id, frame], annotation_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -259,13 +289,7 @@ impl Project {
         author_id: Option<i64>,
         model_version_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        let clip = self.clip(clip_id)?;
-        if frame >= clip.frames {
-            return Err(StoreError::Invalid(format!(
-                "frame {frame} does not exist in clip {clip_id} ({} frames)",
-                clip.frames
-            )));
-        }
+        self.check_frame(clip_id, frame)?;
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO key_frames (clip_id, kind, frame, set_by, author_id, model_version_id)
@@ -326,4 +350,103 @@ impl Project {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The newest human contour annotation for `key`, live or removed.
+fn find_contour(
+    tx: &Transaction<'_>,
+    key: &ContourKey,
+    removed: bool,
+) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM annotations WHERE clip_id = ?1 AND frame = ?2 AND target = ?3
+             AND author_id = ?4 AND kind = 'contour' AND source = 'human'
+             AND (removed_at IS NOT NULL) = ?5 ORDER BY updated_at DESC, id DESC LIMIT 1",
+            params![key.clip_id, key.frame, key.target, key.author_id, removed],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+fn insert_annotation(tx: &Transaction<'_>, new: &NewAnnotation) -> Result<i64, StoreError> {
+    let geometry = serde_json::to_string(&new.geometry).expect("geometry serialises");
+    tx.execute(
+        "INSERT INTO annotations (clip_id, frame, template_id, kind, target, author_id, source,
+            model_version_id, status, uncertainty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            new.clip_id,
+            new.frame,
+            new.template_id,
+            new.kind,
+            new.target,
+            new.author_id,
+            new.source,
+            new.model_version_id,
+            new.status,
+            new.uncertainty
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
+         VALUES (?1, 1, ?2, ?3, ?4, ?5)",
+        params![id, geometry, new.mask, new.author_id, new.status],
+    )?;
+    audit(
+        tx,
+        Some(&new.author_id.to_string()),
+        "create",
+        "annotation",
+        Some(id),
+        &serde_json::json!({
+            "clip_id": new.clip_id, "frame": new.frame, "target": new.target,
+            "source": new.source, "status": new.status,
+        }),
+    )?;
+    Ok(id)
+}
+
+fn insert_revision(
+    tx: &Transaction<'_>,
+    id: i64,
+    edit: &AnnotationEdit,
+) -> Result<u32, StoreError> {
+    let current: Option<(u32, String)> = tx
+        .query_row(
+            "SELECT a.revision, r.geometry FROM annotations a JOIN annotation_revisions r
+             ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (revision, old_geometry) = current.ok_or_else(|| StoreError::NotFound {
+        what: "annotation",
+        name: id.to_string(),
+    })?;
+    let geometry = match &edit.geometry {
+        Some(geometry) => serde_json::to_string(geometry).expect("geometry serialises"),
+        None => old_geometry,
+    };
+    let next = revision + 1;
+    tx.execute(
+        "INSERT INTO annotation_revisions (annotation_id, revision, geometry, mask, author_id, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, next, geometry, edit.mask, edit.author_id, edit.status],
+    )?;
+    tx.execute(
+        "UPDATE annotations SET revision = ?1, status = ?2,
+            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?3",
+        params![next, edit.status, id],
+    )?;
+    audit(
+        tx,
+        Some(&edit.author_id.to_string()),
+        if edit.geometry.is_some() { "edit" } else { "review" },
+        "annotation",
+        Some(id),
+        &serde_json::json!({ "revision": next, "status": edit.status }),
+    )?;
+    Ok(next)
 }

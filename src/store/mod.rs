@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 
 use crate::dicom::PatientSalt;
 
-pub use annotations::{Annotation, AnnotationEdit, Geometry, KeyFrame, NewAnnotation};
+pub use annotations::{Annotation, AnnotationEdit, ContourKey, Geometry, KeyFrame, NewAnnotation};
 pub use catalog::{ClipRecord, Collection};
 pub use import::{ImportOptions, ImportSummary, import_folder};
 pub use learning::{ModelVersion, NewRound, RoundScore};

@@ -30,7 +30,7 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
                 SELECT collection_id, annotator_id, 1 AS assigned FROM assignments
                 UNION ALL
                 SELECT cc.collection_id, a.author_id, 0 FROM annotations a
-                JOIN collection_clips cc ON cc.clip_id = a.clip_id
+                JOIN collection_clips cc ON cc.clip_id = a.clip_id WHERE a.removed_at IS NULL
             ) GROUP BY collection_id, annotator_id
         ),
         frame_state AS (
@@ -39,6 +39,7 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
                 MAX(a.status IN ('accepted', 'rejected')) AS reviewed,
                 MIN(a.status = 'draft') AS only_draft
             FROM annotations a JOIN collection_clips cc ON cc.clip_id = a.clip_id
+            WHERE a.removed_at IS NULL
             GROUP BY cc.collection_id, a.author_id, a.clip_id, a.frame
         )
         SELECT c.name, p.name,

@@ -179,8 +179,16 @@ CREATE INDEX clips_by_attributes ON clips(modality, manufacturer, study_date);
 CREATE INDEX al_scores_by_frame ON al_scores(clip_id, frame);
 "#;
 
+/// Version 3: an annotation can be removed (an editor's delete, or the undo
+/// of its creation) without losing its revisions; removed ones are hidden
+/// from every listing, search and report.
+const V3: &str = r#"
+ALTER TABLE annotations ADD COLUMN removed_at TEXT;
+CREATE INDEX annotations_by_author ON annotations(clip_id, frame, target, author_id);
+"#;
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: [&str; 2] = [V1, V2];
+const MIGRATIONS: [&str; 3] = [V1, V2, V3];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -130,13 +130,15 @@ impl Project {
             }
             Some(format!(
                 "SELECT a.clip_id, a.frame FROM annotations a JOIN annotation_revisions r
-                 ON r.annotation_id = a.id AND r.revision = a.revision WHERE {}",
+                 ON r.annotation_id = a.id AND r.revision = a.revision
+                 WHERE a.removed_at IS NULL AND {}",
                 annotation_conditions.join(" AND ")
             ))
         } else {
             range.map(|range| {
                 format!(
-                    "SELECT a.clip_id, a.frame FROM annotations a WHERE a.uncertainty {range}
+                    "SELECT a.clip_id, a.frame FROM annotations a
+                     WHERE a.removed_at IS NULL AND a.uncertainty {range}
                      UNION SELECT s.clip_id, s.frame FROM al_scores s
                      WHERE s.round_id = (SELECT MAX(id) FROM al_rounds) AND s.score {range}"
                 )

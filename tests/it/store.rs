@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use echolabel::store::{
-    AnnotationEdit, AnnotationKind, AnnotationStatus, Geometry, ImportOptions, KeyFrameKind,
+    AnnotationEdit, AnnotationKind, AnnotationStatus, ContourKey, Geometry, ImportOptions, KeyFrameKind,
     NewAnnotation, NewRound, Project, Role, SearchQuery, SetBy, Source, StoreError, import_folder,
     progress_report, schema,
 };
@@ -346,6 +346,71 @@ fn annotations_of_one_frame_coexist_and_edits_keep_history() {
             ))
             .is_err()
     );
+}
+
+#[test]
+fn the_editor_saves_removes_and_restores_a_contour_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_with_a_clip(dir.path());
+    let mut project = Project::open(&root).unwrap();
+    let clip = project.clips(None).unwrap()[0].id;
+    let author = project
+        .upsert_annotator("sonographer", Role::Annotator, &[])
+        .unwrap();
+    let key = ContourKey {
+        clip_id: clip,
+        frame: 2,
+        target: "LV endocardium".into(),
+        author_id: author,
+    };
+    let first = project
+        .save_contour(&key, None, &contour(0.0), AnnotationStatus::Draft)
+        .unwrap();
+    // Saving the same contour again writes no revision.
+    assert_eq!(
+        project
+            .save_contour(&key, None, &contour(0.0), AnnotationStatus::Draft)
+            .unwrap(),
+        first
+    );
+    assert_eq!(project.revisions(first).unwrap().len(), 1);
+    project
+        .save_contour(&key, None, &contour(3.0), AnnotationStatus::Submitted)
+        .unwrap();
+    assert_eq!(project.revisions(first).unwrap().len(), 2);
+
+    assert!(project.remove_contour(&key).unwrap());
+    assert!(!project.remove_contour(&key).unwrap(), "nothing left to remove");
+    assert!(project.annotations(clip, Some(2)).unwrap().is_empty());
+    assert!(project.annotation(first).unwrap().removed);
+    let hits = project
+        .search(&SearchQuery {
+            annotator: Some("sonographer".into()),
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert!(hits.is_empty(), "a removed contour is not found: {hits:?}");
+
+    // Saving again (an undo of the removal) restores the same annotation.
+    let restored = project
+        .save_contour(&key, None, &contour(3.0), AnnotationStatus::Submitted)
+        .unwrap();
+    assert_eq!(restored, first);
+    let live = project.annotations(clip, Some(2)).unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].geometry, contour(3.0));
+    assert_eq!(live[0].author, "sonographer");
+    assert_eq!(project.revisions(first).unwrap().len(), 3);
+
+    // A frame the clip does not have is refused.
+    let beyond = ContourKey {
+        frame: 10_000,
+        ..key.clone()
+    };
+    assert!(matches!(
+        project.save_contour(&beyond, None, &contour(0.0), AnnotationStatus::Draft),
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[test]
