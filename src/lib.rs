@@ -8,6 +8,11 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod dicom;
+pub mod editor;
+pub mod geometry;
+pub mod jobs;
 pub mod phantom;
+pub mod settings;
 pub mod store;

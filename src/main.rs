@@ -9,7 +9,7 @@ use echolabel::cli::{self, Cli};
 fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
-        None => match echolabel::app::run(None) {
+        None => match echolabel::app::run(args.window.app_options(), None) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("echolabel: cannot open the window: {error}");

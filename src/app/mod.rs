@@ -1,52 +1,971 @@
 //! The desktop application (egui/eframe on its wgpu renderer). This is the
 //! only module that imports egui.
 //!
-//! For now the window plays a demo phantom clip as cine; the annotation
-//! workspace is built on top of it.
+//! One state ([`EchoLabelApp`]) owns the open project's [`session::Session`];
+//! panels draw from it and hand back what the user asked for (edits,
+//! actions), which the app applies in one place each frame. Everything slow
+//! (the database, decoding, imports, demo generation) runs on workers that
+//! wake the UI when they have news.
 
-mod demo_viewer;
+mod canvas;
+mod clip_view;
+mod dialogs;
+mod library;
+mod notices;
 mod screenshot;
+mod session;
+mod shortcuts;
+mod side_panel;
+mod timeline;
+mod tools;
+mod viewer_gpu;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use eframe::egui;
 
-pub use demo_viewer::DemoViewer;
+use crate::demo::create_demo_project;
+use crate::jobs::{Job, JobState, SaveState, Wake};
+use crate::settings::Settings;
+use crate::store::{ImportOptions, ImportSummary, KeyFrameKind, Project, Role, import_folder};
+
+use canvas::{CanvasEdit, OverlayCache, Viewport};
+use dialogs::{AnnotatorChoice, AnnotatorPicker, ImportDecision, ImportForm};
+use notices::Notices;
 use screenshot::ScreenshotRequest;
+use session::Session;
+use shortcuts::Action;
+use side_panel::PanelAction;
+use timeline::TimelineAction;
+use tools::{EditorState, Gesture, Tool};
+
+pub use notices::Level as NoticeLevel;
+
+/// How the app starts.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Open this project instead of the last one.
+    pub project: Option<PathBuf>,
+    /// Annotate as this person without asking (scripts, screenshots).
+    pub annotator: Option<String>,
+    /// Where settings live, and where the demo project is made.
+    pub config_dir: PathBuf,
+    pub demo_dir: PathBuf,
+}
+
+impl AppOptions {
+    /// The user's own folders.
+    pub fn from_environment(project: Option<PathBuf>, annotator: Option<String>) -> AppOptions {
+        AppOptions {
+            project,
+            annotator,
+            config_dir: crate::settings::config_dir(),
+            demo_dir: crate::settings::demo_project_dir(),
+        }
+    }
+}
 
 /// Opens the main window and runs until it is closed. With `screenshot`, the
-/// window saves a PNG of itself there once the demo clip shows, then closes.
-pub fn run(screenshot: Option<PathBuf>) -> eframe::Result {
-    let options = eframe::NativeOptions {
+/// window saves a PNG of itself there once a clip shows, then closes.
+pub fn run(options: AppOptions, screenshot: Option<PathBuf>) -> eframe::Result {
+    let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("EchoLabel")
-            .with_inner_size([1100.0, 760.0])
-            .with_min_inner_size([640.0, 480.0]),
+            .with_inner_size([1280.0, 860.0])
+            .with_min_inner_size([800.0, 560.0]),
         renderer: eframe::Renderer::Wgpu,
         ..Default::default()
     };
     eframe::run_native(
         "EchoLabel",
-        options,
+        native,
         Box::new(move |cc| {
-            Ok(Box::new(MainWindow {
-                viewer: DemoViewer::new(cc.egui_ctx.clone()),
-                screenshot: screenshot.map(ScreenshotRequest::new),
-            }))
+            if let Some(render_state) = &cc.wgpu_render_state {
+                install_viewer(render_state);
+            }
+            let mut app = EchoLabelApp::new(options, cc.egui_ctx.clone());
+            app.screenshot = screenshot.map(ScreenshotRequest::new);
+            Ok(Box::new(app))
         }),
     )
 }
 
-struct MainWindow {
-    viewer: DemoViewer,
+/// Sets up the GPU frame viewer on the renderer that draws the UI: the app does
+/// this at start, UI tests that render through wgpu do it on their renderer.
+pub fn install_viewer(render_state: &eframe::egui_wgpu::RenderState) {
+    viewer_gpu::install(render_state);
+}
+
+/// Work the app waits for.
+enum Background {
+    Demo(Job<Result<PathBuf, String>>),
+    Import(Job<Result<ImportSummary, String>>),
+    PickFolder(std::sync::mpsc::Receiver<Option<PathBuf>>, FolderPurpose),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FolderPurpose {
+    Import,
+    OpenProject,
+    NewProject,
+}
+
+/// The whole application state.
+pub struct EchoLabelApp {
+    options: AppOptions,
+    settings: Settings,
+    ctx: Arc<OnceLock<egui::Context>>,
+    session: Option<Session>,
+    editor: EditorState,
+    overlay: OverlayCache,
+    /// The canvas mapping of the last frame drawn.
+    viewport: Option<Viewport>,
+    notices: Notices,
+    background: Vec<Background>,
+    picker: Option<AnnotatorPicker>,
+    import_form: Option<ImportForm>,
+    show_help: bool,
     screenshot: Option<ScreenshotRequest>,
 }
 
-impl eframe::App for MainWindow {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| self.viewer.ui(ui));
-        if let Some(request) = &mut self.screenshot {
-            request.poll(ui.ctx(), self.viewer.is_loaded());
+impl EchoLabelApp {
+    /// Starts on the chosen, last or demo project.
+    pub fn new(options: AppOptions, ctx: egui::Context) -> EchoLabelApp {
+        let settings = Settings::load_from(&options.config_dir);
+        let cell = Arc::new(OnceLock::new());
+        let _ = cell.set(ctx);
+        let mut app = EchoLabelApp {
+            settings,
+            ctx: cell,
+            session: None,
+            editor: EditorState::new(&[]),
+            overlay: OverlayCache::default(),
+            viewport: None,
+            notices: Notices::default(),
+            background: Vec::new(),
+            picker: None,
+            import_form: None,
+            show_help: false,
+            screenshot: None,
+            options,
+        };
+        let start = app
+            .options
+            .project
+            .clone()
+            .or_else(|| app.settings.last_project.clone().filter(|p| is_project(p)));
+        match start {
+            Some(root) => app.open_project(&root, false),
+            None => app.open_demo(),
         }
+        app
+    }
+
+    fn wake(&self) -> Wake {
+        let cell = self.ctx.clone();
+        Arc::new(move || {
+            if let Some(ctx) = cell.get() {
+                ctx.request_repaint();
+            }
+        })
+    }
+
+    /// The open project's session (tests inspect it).
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    pub fn notices(&self) -> impl Iterator<Item = (NoticeLevel, &str)> {
+        self.notices.texts()
+    }
+
+    /// Whether every change has been written to the project.
+    pub fn all_saved(&self) -> bool {
+        self.session
+            .as_ref()
+            .is_none_or(|s| matches!(s.save_state(), SaveState::Saved { .. }))
+    }
+
+    /// The annotations of the clip on screen.
+    pub fn document(&self) -> Option<&crate::editor::ClipDocument> {
+        self.session.as_ref()?.document()
+    }
+
+    /// The frame on screen.
+    pub fn current_frame(&self) -> Option<u32> {
+        Some(self.session.as_ref()?.clip.as_ref()?.playback.frame)
+    }
+
+    /// Where an image point (pixels) was drawn on the last frame.
+    pub fn screen_from_image(&self, p: crate::geometry::Point) -> Option<egui::Pos2> {
+        Some(self.viewport?.screen_from_image(p))
+    }
+
+    /// Whether a clip is on screen with its frame decoded and its annotations loaded.
+    pub fn clip_ready(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| {
+            s.document().is_some() && s.clip.as_ref().is_some_and(|c| c.current_image().is_some())
+        })
+    }
+
+    fn open_project(&mut self, root: &Path, create: bool) {
+        self.session = Some(Session::open(root, create, self.wake()));
+        self.picker = None;
+        self.settings.opened(root);
+        self.save_settings();
+    }
+
+    /// Opens the demo project, generating it first when it does not exist.
+    fn open_demo(&mut self) {
+        let root = self.options.demo_dir.clone();
+        if is_project(&root)
+            && Project::open(&root).is_ok_and(|p| p.clips(None).is_ok_and(|c| !c.is_empty()))
+        {
+            self.open_project(&root, false);
+            return;
+        }
+        let job = Job::spawn("demo project", self.wake(), move |progress| {
+            create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
+                .map(|()| root)
+                .map_err(|e| e.to_string())
+        });
+        self.background.push(Background::Demo(job));
+    }
+
+    fn save_settings(&mut self) {
+        if let Err(error) = self.settings.save_to(&self.options.config_dir) {
+            self.notices.error(format!(
+                "cannot save settings in {}: {error}",
+                self.options.config_dir.display()
+            ));
+        }
+    }
+
+    /// Polls every worker and applies what finished.
+    fn poll(&mut self) {
+        let mut still_running = Vec::new();
+        for mut job in std::mem::take(&mut self.background) {
+            match &mut job {
+                Background::Demo(demo) => match demo.poll() {
+                    JobState::Running { .. } => still_running.push(job),
+                    JobState::Finished(Ok(root)) => self.open_project(&root, false),
+                    JobState::Finished(Err(message)) => self
+                        .notices
+                        .error(format!("creating the demo project: {message}")),
+                    JobState::Failed(message) => self.notices.error(message),
+                },
+                Background::Import(import) => match import.poll() {
+                    JobState::Running { .. } => still_running.push(job),
+                    JobState::Finished(result) => {
+                        match result {
+                            Ok(summary) => self.import_finished(&summary),
+                            Err(message) => self.notices.error(format!("import: {message}")),
+                        }
+                        if let Some(session) = &mut self.session {
+                            session.reload();
+                        }
+                    }
+                    JobState::Failed(message) => self.notices.error(message),
+                },
+                Background::PickFolder(receiver, purpose) => match receiver.try_recv() {
+                    Ok(Some(folder)) => self.folder_picked(folder, *purpose),
+                    Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {}
+                    Err(std::sync::mpsc::TryRecvError::Empty) => still_running.push(job),
+                },
+            }
+        }
+        self.background.extend(still_running);
+        if let Some(session) = &mut self.session
+            && let Err(message) = session.poll(&mut self.notices)
+        {
+            let root = session.root().display().to_string();
+            self.notices.error(format!("{root}: {message}"));
+            self.session = None;
+        }
+        self.choose_annotator_without_asking();
+        if let Some(session) = &mut self.session {
+            self.editor.set_structures(&session.task.structures);
+            if let Some(clip) = &session.clip
+                && let Some(failure) = &clip.failure
+            {
+                let id = clip.record.id;
+                let failure = failure.clone();
+                session.library.mark_unreadable(id, failure);
+            }
+            if session.clip.is_none()
+                && session.annotator.is_some()
+                && session.library.is_loaded()
+                && let Some(first) = session.library.visible().first().map(|c| (*c).clone())
+            {
+                session.open_clip(&first);
+            }
+        }
+    }
+
+    fn import_finished(&mut self, summary: &ImportSummary) {
+        if summary.failed.is_empty() {
+            self.notices.info(format!("Import finished: {summary}"));
+        } else {
+            let first: Vec<String> = summary
+                .failed
+                .iter()
+                .take(3)
+                .map(|(path, message)| format!("{}: {message}", path.display()))
+                .collect();
+            self.notices.error(format!(
+                "Import finished: {summary}. Could not import:\n{}{}",
+                first.join("\n"),
+                if summary.failed.len() > 3 {
+                    "\n…"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+
+    /// Picks the annotator named on the command line, or asks.
+    fn choose_annotator_without_asking(&mut self) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        if session.annotator.is_some() {
+            return;
+        }
+        let Some(meta) = &session.meta else { return };
+        if let Some(name) = &self.options.annotator
+            && let Some(annotator) = meta.annotators.iter().find(|a| &a.name == name)
+        {
+            let annotator = annotator.clone();
+            session.choose_annotator(annotator);
+            return;
+        }
+        if self.picker.is_none() {
+            let remembered = self
+                .settings
+                .annotator_by_project
+                .get(session.root())
+                .cloned();
+            self.picker = Some(AnnotatorPicker {
+                selected: meta
+                    .annotators
+                    .iter()
+                    .find(|a| Some(&a.name) == remembered.as_ref())
+                    .map(|a| a.id),
+                new_name: String::new(),
+            });
+        }
+    }
+
+    fn annotator_chosen(&mut self, choice: AnnotatorChoice) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let annotator = match choice {
+            AnnotatorChoice::Existing(annotator) => annotator,
+            AnnotatorChoice::New(name) => {
+                // Added on the store thread; picked by name once the project
+                // has been read again.
+                let stored = name.clone();
+                session.store.write(Arc::new(move |p| {
+                    p.upsert_annotator(&stored, Role::Annotator, &[])
+                        .map(|_| ())
+                }));
+                self.settings
+                    .annotator_by_project
+                    .insert(session.root().to_path_buf(), name.clone());
+                self.options.annotator = Some(name);
+                session.reload();
+                self.picker = None;
+                self.save_settings();
+                return;
+            }
+        };
+        self.settings
+            .annotator_by_project
+            .insert(session.root().to_path_buf(), annotator.name.clone());
+        session.choose_annotator(annotator);
+        session.reload();
+        self.picker = None;
+        self.save_settings();
+    }
+
+    fn folder_picked(&mut self, folder: PathBuf, purpose: FolderPurpose) {
+        match purpose {
+            FolderPurpose::Import => {
+                let collection = folder
+                    .file_name()
+                    .map_or("Imported".into(), |n| n.to_string_lossy().into_owned());
+                self.import_form = Some(ImportForm {
+                    folder,
+                    collection,
+                    copy: false,
+                });
+            }
+            FolderPurpose::OpenProject => {
+                if is_project(&folder) {
+                    self.open_project(&folder, false);
+                } else {
+                    self.notices.error(format!("{}: no EchoLabel project here (no {}). Use Project > New project… to make one.", folder.display(), crate::store::DATABASE_FILE));
+                }
+            }
+            FolderPurpose::NewProject => self.open_project(&folder, true),
+        }
+    }
+
+    fn pick_folder(&mut self, purpose: FolderPurpose) {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let wake = self.wake();
+        let title = match purpose {
+            FolderPurpose::Import => "Import a folder of DICOM clips",
+            FolderPurpose::OpenProject => "Open an EchoLabel project folder",
+            FolderPurpose::NewProject => "Choose an empty folder for the new project",
+        };
+        // The native dialog blocks its thread, so it gets one of its own.
+        let spawned = std::thread::Builder::new()
+            .name("folder dialog".into())
+            .spawn(move || {
+                let folder = rfd::FileDialog::new().set_title(title).pick_folder();
+                let _ = sender.send(folder);
+                wake();
+            });
+        match spawned {
+            Ok(_) => self
+                .background
+                .push(Background::PickFolder(receiver, purpose)),
+            Err(error) => self
+                .notices
+                .error(format!("cannot open the folder dialog: {error}")),
+        }
+    }
+
+    /// Starts importing `folder` into the open project.
+    pub fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
+        let Some(session) = &self.session else { return };
+        if self
+            .background
+            .iter()
+            .any(|b| matches!(b, Background::Import(_)))
+        {
+            self.notices.info("An import is already running.");
+            return;
+        }
+        let root = session.root().to_path_buf();
+        let job = Job::spawn("import", self.wake(), move |progress| {
+            let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+            import_folder(
+                &mut project,
+                &folder,
+                &collection,
+                &ImportOptions {
+                    copy_into_project: copy,
+                },
+                |done, total, file| {
+                    let name = file
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    progress.report(
+                        done as f32 / total.max(1) as f32,
+                        format!("importing {done}/{total}: {name}"),
+                    );
+                },
+                progress.cancel_flag(),
+            )
+            .map_err(|e| e.to_string())
+        });
+        self.background.push(Background::Import(job));
+    }
+
+    /// Draws one frame of the app.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll();
+        if let Some(session) = &mut self.session
+            && let Some(clip) = &mut session.clip
+            && let Some(next) = clip.advance(f64::from(ctx.input(|i| i.stable_dt)))
+        {
+            ctx.request_repaint_after(next);
+        }
+        if !ctx.egui_wants_keyboard_input() && self.picker.is_none() && self.import_form.is_none() {
+            for action in shortcuts::pressed(&ctx) {
+                self.perform(action);
+            }
+        }
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        let Some(session) = &mut self.session else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.centered_and_justified(|ui| {
+                    ui.label("No project open. Project > Open project… or Open demo project.")
+                });
+            });
+            self.dialogs_ui(&ctx);
+            return;
+        };
+        egui::Panel::left("library")
+            .resizable(true)
+            .default_size(280.0)
+            .show(ui, |ui| {
+                if let Some(record) = session.library.ui(ui, &session.store) {
+                    session.open_clip(&record);
+                }
+            });
+        let template = session.task.template.clone();
+        let document = session.document().cloned();
+        let panel_action = egui::Panel::right("tools")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                side_panel::side_panel_ui(
+                    ui,
+                    &mut self.editor,
+                    session.clip.as_mut(),
+                    document.as_ref(),
+                    &template,
+                )
+            })
+            .inner;
+        let timeline_action = egui::Panel::bottom("timeline")
+            .show(ui, |ui| {
+                session
+                    .clip
+                    .as_mut()
+                    .and_then(|clip| timeline::timeline_ui(ui, clip, document.as_ref()))
+            })
+            .inner;
+        let (edits, viewport) = egui::CentralPanel::default()
+            .frame(egui::Frame::NONE)
+            .show(ui, |ui| {
+                canvas::canvas_ui(
+                    ui,
+                    session,
+                    &mut self.editor,
+                    &mut self.overlay,
+                    &mut self.notices,
+                )
+            })
+            .inner;
+        self.viewport = viewport;
+        self.apply_edits(edits);
+        if let Some(action) = panel_action {
+            self.panel_action(action);
+        }
+        if let Some(TimelineAction::ToggleKeyFrame(kind)) = timeline_action {
+            self.toggle_key_frame(kind);
+        }
+        self.dialogs_ui(&ctx);
+        let ready = self.clip_ready();
+        if let Some(request) = &mut self.screenshot {
+            request.poll(&ctx, ready);
+        }
+    }
+
+    fn dialogs_ui(&mut self, ctx: &egui::Context) {
+        if let Some(picker) = &mut self.picker
+            && let Some(meta) = self.session.as_ref().and_then(|s| s.meta.as_ref())
+            && let Some(choice) = picker.ui(ctx, &meta.annotators)
+        {
+            self.annotator_chosen(choice);
+        }
+        if let Some(form) = &mut self.import_form
+            && let Some(decision) = form.ui(ctx)
+        {
+            let form = self.import_form.take().expect("the form is open");
+            if let ImportDecision::Start = decision {
+                self.start_import(form.folder, form.collection.trim().to_string(), form.copy);
+            }
+        }
+        dialogs::help_ui(ctx, &mut self.show_help);
+        self.notices.ui(ctx);
+    }
+
+    fn menu_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("Project", |ui| {
+                if ui.button("New project…").clicked() {
+                    self.pick_folder(FolderPurpose::NewProject);
+                }
+                if ui.button("Open project…").clicked() {
+                    self.pick_folder(FolderPurpose::OpenProject);
+                }
+                if ui.button("Open demo project").clicked() {
+                    self.open_demo();
+                }
+                ui.menu_button("Recent", |ui| {
+                    for root in self.settings.recent_projects.clone() {
+                        if ui.button(root.display().to_string()).clicked() {
+                            self.open_project(&root, false);
+                        }
+                    }
+                });
+                ui.separator();
+                let open = self.session.is_some();
+                if ui
+                    .add_enabled(open, egui::Button::new("Import DICOM folder…"))
+                    .clicked()
+                {
+                    self.pick_folder(FolderPurpose::Import);
+                }
+                if ui
+                    .add_enabled(open, egui::Button::new("Change annotator…"))
+                    .clicked()
+                    && let Some(session) = &mut self.session
+                {
+                    session.annotator = None;
+                    self.options.annotator = None;
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                if ui.button("Undo  (Ctrl+Z)").clicked() {
+                    self.perform(Action::Undo);
+                }
+                if ui.button("Redo  (Ctrl+Shift+Z)").clicked() {
+                    self.perform(Action::Redo);
+                }
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Keyboard shortcuts  (F1)").clicked() {
+                    self.show_help = true;
+                }
+            });
+            ui.separator();
+            if let Some(session) = &self.session {
+                ui.label(egui::RichText::new(session.root().display().to_string()).weak());
+                if let Some(annotator) = &session.annotator {
+                    ui.label(format!("annotating as {}", annotator.name));
+                }
+            }
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match self.session.as_ref().map(Session::save_state) {
+                Some(SaveState::Saved { .. }) => {
+                    ui.colored_label(egui::Color32::from_rgb(110, 200, 110), "All changes saved");
+                }
+                Some(SaveState::Saving { queued }) => {
+                    ui.spinner();
+                    ui.label(format!("Saving {queued} change(s)…"));
+                }
+                Some(SaveState::Failed { message, waiting }) => {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        format!("Not saved ({waiting} change(s) waiting): {message}"),
+                    );
+                    if ui.button("Retry").clicked()
+                        && let Some(session) = &self.session
+                    {
+                        session.store.retry();
+                    }
+                }
+                None => {}
+            }
+            let mut cancel = None;
+            for (index, job) in self.background.iter_mut().enumerate() {
+                let (name, state) = match job {
+                    Background::Demo(job) => (job.name().to_string(), job.status()),
+                    Background::Import(job) => (job.name().to_string(), job.status()),
+                    Background::PickFolder(..) => continue,
+                };
+                ui.separator();
+                let (fraction, message) = state;
+                ui.label(name);
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(180.0)
+                        .show_percentage(),
+                );
+                ui.label(message);
+                if ui.button("Cancel").clicked() {
+                    cancel = Some(index);
+                }
+            }
+            if let Some(index) = cancel {
+                match &self.background[index] {
+                    Background::Demo(job) => job.cancel(),
+                    Background::Import(job) => job.cancel(),
+                    Background::PickFolder(..) => {}
+                }
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("Shortcuts (F1)").clicked() {
+                    self.show_help = !self.show_help;
+                }
+            });
+        });
+    }
+
+    /// Applies the canvas's edits to the document (and so to the project).
+    fn apply_edits(&mut self, edits: Vec<CanvasEdit>) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        for edit in edits {
+            match edit {
+                CanvasEdit::Set {
+                    frame,
+                    structure,
+                    points,
+                } => session.edit(|d| d.set_contour(frame, &structure, points)),
+                CanvasEdit::Remove { frame, structure } => {
+                    session.edit(|d| d.remove_contour(frame, &structure))
+                }
+            }
+        }
+    }
+
+    fn toggle_key_frame(&mut self, kind: KeyFrameKind) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(frame) = session.clip.as_ref().map(|c| c.playback.frame) else {
+            return;
+        };
+        session.edit(|d| d.toggle_key_frame(kind, frame));
+    }
+
+    fn panel_action(&mut self, action: PanelAction) {
+        match action {
+            PanelAction::Undo => self.perform(Action::Undo),
+            PanelAction::Redo => self.perform(Action::Redo),
+            PanelAction::Smooth => self.perform(Action::Smooth),
+            PanelAction::CopyFromOtherKeyFrame => self.perform(Action::CopyFromOtherKeyFrame),
+            PanelAction::AcceptFrame => self.perform(Action::AcceptFrame),
+            PanelAction::DeleteContour => {
+                self.editor.selected = None;
+                self.perform(Action::DeleteSelection);
+            }
+        }
+    }
+
+    /// Carries out a keyboard (or menu) action.
+    pub fn perform(&mut self, action: Action) {
+        match action {
+            Action::Help => self.show_help = !self.show_help,
+            Action::Cancel if self.show_help => self.show_help = false,
+            Action::Cancel => self.editor.gesture = None,
+            Action::EditTool => self.editor.set_tool(Tool::Edit),
+            Action::PenTool => self.editor.set_tool(Tool::Pen),
+            Action::BrushTool => self.editor.set_tool(Tool::Brush),
+            Action::EraserTool => self.editor.set_tool(Tool::Eraser),
+            Action::BrushSmaller => {
+                self.editor.brush_radius = (self.editor.brush_radius / 1.25).max(1.0)
+            }
+            Action::BrushLarger => {
+                self.editor.brush_radius = (self.editor.brush_radius * 1.25).min(40.0)
+            }
+            Action::Structure(index) => self.editor.select_structure(index),
+            Action::NextStructure => {
+                let count = self.editor.styles.len().max(1);
+                self.editor
+                    .select_structure((self.editor.structure + 1) % count);
+            }
+            Action::ToggleStructureVisibility => {
+                let index = self.editor.structure;
+                if let Some(style) = self.editor.styles.get_mut(index) {
+                    style.visible = !style.visible;
+                }
+            }
+            Action::MarkEndDiastole => self.toggle_key_frame(KeyFrameKind::EndDiastole),
+            Action::MarkEndSystole => self.toggle_key_frame(KeyFrameKind::EndSystole),
+            Action::PreviousClip => self.step_clip(-1),
+            Action::NextClip => self.step_clip(1),
+            _ => self.clip_action(action),
+        }
+    }
+
+    fn step_clip(&mut self, step: isize) {
+        self.editor.gesture = None;
+        self.editor.selected = None;
+        if let Some(session) = &mut self.session {
+            session.step_clip(step);
+        }
+    }
+
+    /// Actions on the clip on screen and its document.
+    fn clip_action(&mut self, action: Action) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(clip) = &mut session.clip else {
+            return;
+        };
+        let frame = clip.playback.frame;
+        let structure = self.editor.active_name().unwrap_or_default().to_string();
+        match action {
+            Action::PlayPause => clip.playback.playing = !clip.playback.playing,
+            Action::PreviousFrame => clip.step(-1),
+            Action::NextFrame => clip.step(1),
+            Action::ToggleLoop => clip.playback.looping = !clip.playback.looping,
+            Action::FitView => {
+                let fitted = clip_view::View::fitted(clip.record.cols, clip.record.rows);
+                clip.view.zoom = fitted.zoom;
+                clip.view.centre = fitted.centre;
+            }
+            Action::PreviousKeyFrame | Action::NextKeyFrame => {
+                let Some(document) = session.document() else {
+                    return;
+                };
+                let mut frames: Vec<u32> = document.key_frames().map(|k| k.frame).collect();
+                frames.dedup();
+                let target = if action == Action::NextKeyFrame {
+                    frames
+                        .iter()
+                        .copied()
+                        .find(|&f| f > frame)
+                        .or(frames.first().copied())
+                } else {
+                    frames
+                        .iter()
+                        .rev()
+                        .copied()
+                        .find(|&f| f < frame)
+                        .or(frames.last().copied())
+                };
+                if let (Some(target), Some(clip)) = (target, session.clip.as_mut()) {
+                    clip.go_to(target);
+                }
+            }
+            Action::Undo => {
+                self.editor.gesture = None;
+                session.edit(|d| d.undo());
+            }
+            Action::Redo => {
+                self.editor.gesture = None;
+                session.edit(|d| d.redo());
+            }
+            Action::AcceptFrame => {
+                session.edit(|d| d.accept_frame(frame));
+                self.notices.info(format!("Frame {} accepted", frame + 1));
+            }
+            Action::ClosePen => {
+                if let Some(Gesture::Pen {
+                    points,
+                    structure: index,
+                }) = &self.editor.gesture
+                {
+                    match canvas::close_pen(points) {
+                        Some(points) => {
+                            let name = self
+                                .editor
+                                .styles
+                                .get(*index)
+                                .map(|s| s.name.clone())
+                                .unwrap_or(structure);
+                            session.edit(|d| d.set_contour(frame, &name, points));
+                            self.editor.gesture = None;
+                        }
+                        None => self
+                            .notices
+                            .info("The contour needs 3 points and must not cross itself to close."),
+                    }
+                }
+            }
+            Action::Smooth => {
+                let Some(points) = session
+                    .document()
+                    .and_then(|d| d.contour(frame, &structure))
+                    .map(|c| c.points.clone())
+                else {
+                    self.notices
+                        .info(format!("No {structure} contour on this frame to smooth."));
+                    return;
+                };
+                let smoothed = smooth_contour(&points);
+                session.edit(|d| d.set_contour(frame, &structure, smoothed));
+            }
+            Action::CopyFromOtherKeyFrame => {
+                let structures = session.task.structures.clone();
+                let Some(document) = session.document() else {
+                    return;
+                };
+                match other_key_frame(document, frame) {
+                    Some(source) => {
+                        session.edit(|d| d.copy_contours(source, frame, &structures));
+                        self.notices
+                            .info(format!("Copied the contours of frame {}", source + 1));
+                    }
+                    None => self
+                        .notices
+                        .info("No other key frame with contours to copy from."),
+                }
+            }
+            Action::DeleteSelection => {
+                if let Some(Gesture::Pen { points, .. }) = &mut self.editor.gesture {
+                    points.pop();
+                    return;
+                }
+                let Some(points) = session
+                    .document()
+                    .and_then(|d| d.contour(frame, &structure))
+                    .map(|c| c.points.clone())
+                else {
+                    return;
+                };
+                match self.editor.selected.take() {
+                    Some(index) => match crate::geometry::with_vertex_removed(&points, index) {
+                        Some(points) => session.edit(|d| d.set_contour(frame, &structure, points)),
+                        None => self.notices.info("That point cannot go: the contour would cross itself or have fewer than 3 points."),
+                    },
+                    None => session.edit(|d| d.remove_contour(frame, &structure)),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The key frame to copy contours from: the nearest frame of the other kind
+/// (ED for an ES frame and the reverse), else the nearest key frame, that has contours.
+fn other_key_frame(document: &crate::editor::ClipDocument, frame: u32) -> Option<u32> {
+    let here: Vec<KeyFrameKind> = document
+        .key_frames()
+        .filter(|k| k.frame == frame)
+        .map(|k| k.kind)
+        .collect();
+    let annotated = document.annotated_frames();
+    let candidates = |other_kind_only: bool| {
+        document
+            .key_frames()
+            .filter(|k| k.frame != frame && annotated.contains(&k.frame))
+            .filter(|k| !other_kind_only || !here.contains(&k.kind))
+            .map(|k| k.frame)
+            .min_by_key(|f| f.abs_diff(frame))
+    };
+    candidates(!here.is_empty()).or_else(|| candidates(false))
+}
+
+/// Spacing (pixels) and passes of the smoothing command: dense enough that
+/// Taubin smoothing rounds corners without moving long edges, then thinned
+/// back to editable handles.
+const SMOOTH_SPACING: f32 = 2.0;
+const SMOOTH_PASSES: usize = 4;
+const SMOOTH_TOLERANCE: f32 = 0.35;
+
+fn smooth_contour(points: &[crate::geometry::Point]) -> Vec<crate::geometry::Point> {
+    use crate::geometry::{resample, simplify, smooth};
+    simplify(
+        &smooth(&resample(points, SMOOTH_SPACING), SMOOTH_PASSES),
+        SMOOTH_TOLERANCE,
+    )
+}
+
+fn is_project(root: &Path) -> bool {
+    root.join(crate::store::DATABASE_FILE).is_file()
+}
+
+impl eframe::App for EchoLabelApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        EchoLabelApp::ui(self, ui);
+    }
+
+    fn on_exit(&mut self) {
+        self.save_settings();
     }
 }

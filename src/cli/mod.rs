@@ -17,6 +17,25 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// How the window opens (without a subcommand, and for `screenshot`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// Open this project (default: the last one, or the built-in demo project).
+    #[arg(long)]
+    pub project: Option<std::path::PathBuf>,
+    /// Annotate as this person (one of the project's annotators) without being asked.
+    #[arg(long)]
+    pub annotator: Option<String>,
+}
+
+impl WindowArgs {
+    pub fn app_options(&self) -> crate::app::AppOptions {
+        crate::app::AppOptions::from_environment(self.project.clone(), self.annotator.clone())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +51,8 @@ pub enum Command {
         /// Where to write the PNG.
         #[arg(long)]
         out: std::path::PathBuf,
+        #[command(flatten)]
+        window: WindowArgs,
     },
     /// Import a folder of DICOM files into a project collection (the project is created if missing).
     Import(project::ImportArgs),
@@ -57,8 +78,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Search(args) => project::search(&args),
         Command::Report(args) => project::report(&args),
         Command::Study(args) => project::study(&args),
-        Command::Screenshot { out } => {
-            crate::app::run(Some(out))
+        Command::Screenshot { out, window } => {
+            crate::app::run(window.app_options(), Some(out))
                 .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -175,7 +175,10 @@ impl Project {
                 return Ok(id);
             }
             if let Some(id) = find_contour(tx, key, true)? {
-                tx.execute("UPDATE annotations SET removed_at = NULL WHERE id = ?1", [id])?;
+                tx.execute(
+                    "UPDATE annotations SET removed_at = NULL WHERE id = ?1",
+                    [id],
+                )?;
                 insert_revision(tx, id, &edit)?;
                 return Ok(id);
             }
@@ -443,7 +446,11 @@ fn insert_revision(
     audit(
         tx,
         Some(&edit.author_id.to_string()),
-        if edit.geometry.is_some() { "edit" } else { "review" },
+        if edit.geometry.is_some() {
+            "edit"
+        } else {
+            "review"
+        },
         "annotation",
         Some(id),
         &serde_json::json!({ "revision": next, "status": edit.status }),

@@ -14,6 +14,7 @@ mod import;
 mod learning;
 mod model;
 mod people;
+mod progress;
 mod report;
 pub mod schema;
 mod search;
@@ -31,6 +32,7 @@ pub use import::{ImportOptions, ImportSummary, import_folder};
 pub use learning::{ModelVersion, NewRound, RoundScore};
 pub use model::{AnnotationKind, AnnotationStatus, KeyFrameKind, Role, SetBy, Source};
 pub use people::{Annotator, Assignment, TaskTemplate};
+pub use progress::ClipProgress;
 pub use report::{ProgressRow, progress_report};
 pub use search::{SearchHit, SearchQuery};
 

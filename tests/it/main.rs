@@ -7,3 +7,4 @@ mod dicom_bad;
 mod dicom_real;
 mod phantom;
 mod store;
+mod ui;

@@ -7,9 +7,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use echolabel::store::{
-    AnnotationEdit, AnnotationKind, AnnotationStatus, ContourKey, Geometry, ImportOptions, KeyFrameKind,
-    NewAnnotation, NewRound, Project, Role, SearchQuery, SetBy, Source, StoreError, import_folder,
-    progress_report, schema,
+    AnnotationEdit, AnnotationKind, AnnotationStatus, ContourKey, Geometry, ImportOptions,
+    KeyFrameKind, NewAnnotation, NewRound, Project, Role, SearchQuery, SetBy, Source, StoreError,
+    import_folder, progress_report, schema,
 };
 
 use crate::common::{dicom_dir, echolabel, stdout};
@@ -380,7 +380,10 @@ fn the_editor_saves_removes_and_restores_a_contour_by_its_key() {
     assert_eq!(project.revisions(first).unwrap().len(), 2);
 
     assert!(project.remove_contour(&key).unwrap());
-    assert!(!project.remove_contour(&key).unwrap(), "nothing left to remove");
+    assert!(
+        !project.remove_contour(&key).unwrap(),
+        "nothing left to remove"
+    );
     assert!(project.annotations(clip, Some(2)).unwrap().is_empty());
     assert!(project.annotation(first).unwrap().removed);
     let hits = project

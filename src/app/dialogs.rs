@@ -1,0 +1,151 @@
+//! Modal windows: who is annotating, importing a folder, and the keyboard help.
+
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use super::shortcuts::{SHORTCUTS, describe};
+use crate::store::{Annotator, Role};
+
+/// The "who is annotating?" window. Returns the chosen annotator, or a new
+/// name to add, once the user confirms.
+pub enum AnnotatorChoice {
+    Existing(Annotator),
+    New(String),
+}
+
+#[derive(Default)]
+pub struct AnnotatorPicker {
+    pub selected: Option<i64>,
+    pub new_name: String,
+}
+
+impl AnnotatorPicker {
+    pub fn ui(&mut self, ctx: &egui::Context, annotators: &[Annotator]) -> Option<AnnotatorChoice> {
+        let mut choice = None;
+        egui::Modal::new(egui::Id::unique("who is annotating")).show(ctx, |ui| {
+            ui.set_width(340.0);
+            ui.heading("Who is annotating?");
+            ui.label("Every contour and key frame you make is recorded under this name.");
+            ui.separator();
+            for annotator in annotators {
+                let role = match annotator.role {
+                    Role::Annotator => "annotator",
+                    Role::Reviewer => "reviewer",
+                    Role::Admin => "admin",
+                };
+                let label = format!(
+                    "{}  ({role}{}{})",
+                    annotator.name,
+                    if annotator.expertise.is_empty() {
+                        ""
+                    } else {
+                        ", "
+                    },
+                    annotator.expertise.join(", ")
+                );
+                let response = ui.selectable_label(self.selected == Some(annotator.id), label);
+                if response.clicked() {
+                    self.selected = Some(annotator.id);
+                }
+                if response.double_clicked() {
+                    choice = Some(AnnotatorChoice::Existing(annotator.clone()));
+                }
+            }
+            ui.horizontal(|ui| {
+                ui.label("New:");
+                ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("your name"));
+            });
+            ui.separator();
+            let new_name = self.new_name.trim().to_string();
+            let enabled = self.selected.is_some() || !new_name.is_empty();
+            let confirm = ui
+                .add_enabled(enabled, egui::Button::new("Start annotating"))
+                .clicked()
+                || (enabled && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+            if confirm {
+                choice = if !new_name.is_empty() {
+                    Some(AnnotatorChoice::New(new_name))
+                } else {
+                    annotators
+                        .iter()
+                        .find(|a| Some(a.id) == self.selected)
+                        .cloned()
+                        .map(AnnotatorChoice::Existing)
+                };
+            }
+        });
+        choice
+    }
+}
+
+/// The import form shown after a folder is picked.
+pub struct ImportForm {
+    pub folder: PathBuf,
+    pub collection: String,
+    pub copy: bool,
+}
+
+pub enum ImportDecision {
+    Start,
+    Cancel,
+}
+
+impl ImportForm {
+    pub fn ui(&mut self, ctx: &egui::Context) -> Option<ImportDecision> {
+        let mut decision = None;
+        egui::Modal::new(egui::Id::unique("import form")).show(ctx, |ui| {
+            ui.set_width(380.0);
+            ui.heading("Import DICOM folder");
+            ui.label(self.folder.display().to_string());
+            ui.horizontal(|ui| {
+                ui.label("Collection");
+                ui.text_edit_singleline(&mut self.collection);
+            });
+            ui.checkbox(&mut self.copy, "Copy the files into the project");
+            ui.weak("Files already in the project are skipped; unreadable files are listed and the rest are imported.");
+            ui.horizontal(|ui| {
+                if ui.add_enabled(!self.collection.trim().is_empty(), egui::Button::new("Import")).clicked() {
+                    decision = Some(ImportDecision::Start);
+                }
+                if ui.button("Cancel").clicked() {
+                    decision = Some(ImportDecision::Cancel);
+                }
+            });
+        });
+        decision
+    }
+}
+
+/// The keyboard shortcuts, from the one table the key handling uses.
+pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
+    egui::Window::new("Keyboard shortcuts")
+        .open(open)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            egui::Grid::new("shortcuts")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for shortcut in SHORTCUTS {
+                        ui.monospace(describe(&shortcut.keys));
+                        ui.label(shortcut.help);
+                        ui.end_row();
+                    }
+                    ui.monospace("Mouse wheel");
+                    ui.label("Zoom around the pointer");
+                    ui.end_row();
+                    ui.monospace("Middle-drag");
+                    ui.label("Pan (or drag empty image with the edit tool)");
+                    ui.end_row();
+                    ui.monospace("Right-drag");
+                    ui.label("Window / level");
+                    ui.end_row();
+                    ui.monospace("Right-click a point");
+                    ui.label("Delete it (edit tool)");
+                    ui.end_row();
+                });
+        });
+}

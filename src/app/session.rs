@@ -1,0 +1,246 @@
+//! An open project: its store thread, who is annotating, the library, the
+//! clip on screen and the editor documents (kept per clip, so undo history
+//! survives moving between clips).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::demo::CAMUS_STRUCTURES;
+use crate::dicom::PatientSalt;
+use crate::editor::{ClipDocument, Persist};
+use crate::jobs::{Pending, SaveState, StoreThread, Wake};
+use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, TaskTemplate};
+
+use super::clip_view::OpenClip;
+use super::library::Library;
+use super::notices::Notices;
+
+/// What the project says about itself, read once when it opens.
+pub struct ProjectMeta {
+    pub salt: PatientSalt,
+    pub annotators: Vec<Annotator>,
+    pub templates: Vec<TaskTemplate>,
+    pub assignments: Vec<Assignment>,
+}
+
+/// The structures being contoured and the template they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContourTask {
+    pub template_id: Option<i64>,
+    pub template: String,
+    pub structures: Vec<String>,
+}
+
+pub struct Session {
+    pub store: StoreThread,
+    pub meta: Option<ProjectMeta>,
+    meta_pending: Option<Pending<ProjectMeta>>,
+    pub annotator: Option<Annotator>,
+    pub task: ContourTask,
+    pub library: Library,
+    pub clip: Option<OpenClip>,
+    documents: HashMap<i64, ClipDocument>,
+    document_pending: Option<(i64, Pending<ClipDocument>)>,
+    wake: Wake,
+}
+
+impl Session {
+    /// Opens `root` on a store thread; its contents arrive over the next frames.
+    pub fn open(root: &Path, create: bool, wake: Wake) -> Session {
+        let store = StoreThread::open(root, create, wake.clone());
+        let meta_pending = Some(store.read(|project| {
+            Ok(ProjectMeta {
+                salt: project.salt().clone(),
+                annotators: project.annotators()?,
+                templates: project.templates()?,
+                assignments: project.assignments()?,
+            })
+        }));
+        let library = Library::new(&store);
+        Session {
+            store,
+            meta: None,
+            meta_pending,
+            annotator: None,
+            task: default_task(),
+            library,
+            clip: None,
+            documents: HashMap::new(),
+            document_pending: None,
+            wake,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.store.root()
+    }
+
+    /// Takes whatever the workers have finished; returns a message if the
+    /// project could not be read.
+    pub fn poll(&mut self, notices: &mut Notices) -> Result<(), String> {
+        if let Some(answer) = self.meta_pending.as_ref().and_then(Pending::try_take) {
+            self.meta_pending = None;
+            self.meta = Some(answer?);
+        }
+        self.library
+            .poll(&self.store, notices, self.wake.clone(), self.meta.as_ref());
+        if let Some((clip_id, pending)) = &self.document_pending
+            && let Some(answer) = pending.try_take()
+        {
+            match answer {
+                Ok(document) => {
+                    self.documents.insert(*clip_id, document);
+                }
+                Err(message) => notices.error(format!("reading the annotations: {message}")),
+            }
+            self.document_pending = None;
+        }
+        if let Some(clip) = &mut self.clip {
+            clip.poll(notices);
+        }
+        Ok(())
+    }
+
+    /// Whether the project's own data has arrived.
+    pub fn is_ready(&self) -> bool {
+        self.meta.is_some()
+    }
+
+    /// Annotates as `annotator` from now on, with the contour template
+    /// assigned to them (or the project's first contour template).
+    pub fn choose_annotator(&mut self, annotator: Annotator) {
+        if let Some(meta) = &self.meta {
+            self.task = contour_task(meta, &annotator.name);
+        }
+        self.documents.clear();
+        self.annotator = Some(annotator);
+        if let Some(record) = self.clip.as_ref().map(|c| c.record.clone()) {
+            self.request_document(&record);
+        }
+        self.library.refresh(&self.store, &self.task.structures);
+    }
+
+    /// Shows `record` in the viewer.
+    pub fn open_clip(&mut self, record: &ClipRecord) {
+        if self.clip.as_ref().is_some_and(|c| c.record.id == record.id) {
+            return;
+        }
+        let Some(meta) = &self.meta else { return };
+        let path = resolve(self.store.root(), &record.path);
+        self.clip = Some(OpenClip::open(
+            record.clone(),
+            &path,
+            meta.salt.clone(),
+            self.wake.clone(),
+        ));
+        self.library.selected = Some(record.id);
+        if !self.documents.contains_key(&record.id) {
+            self.request_document(record);
+        }
+    }
+
+    fn request_document(&mut self, record: &ClipRecord) {
+        let Some(annotator) = &self.annotator else {
+            return;
+        };
+        let (clip_id, author_id, author) = (record.id, annotator.id, annotator.name.clone());
+        let template_id = self.task.template_id;
+        let pending = self.store.read(move |project| {
+            ClipDocument::load(project, clip_id, author_id, &author, template_id)
+        });
+        self.document_pending = Some((clip_id, pending));
+    }
+
+    /// The document of the clip on screen, once loaded.
+    pub fn document(&self) -> Option<&ClipDocument> {
+        self.documents.get(&self.clip.as_ref()?.record.id)
+    }
+
+    /// Runs an edit on the clip's document and queues its writes.
+    pub fn edit(&mut self, change: impl FnOnce(&mut ClipDocument) -> Vec<Persist>) {
+        let Some(clip_id) = self.clip.as_ref().map(|c| c.record.id) else {
+            return;
+        };
+        let Some(document) = self.documents.get_mut(&clip_id) else {
+            return;
+        };
+        let writes = change(document);
+        if writes.is_empty() {
+            return;
+        }
+        for write in writes {
+            let write = Arc::new(write);
+            self.store
+                .write(Arc::new(move |project| write.apply(project)));
+        }
+        if let Some(clip) = &mut self.clip {
+            clip.document_changed();
+        }
+        self.library.refresh(&self.store, &self.task.structures);
+    }
+
+    pub fn save_state(&self) -> SaveState {
+        self.store.save_state()
+    }
+
+    /// Moves to the clip `step` places away in the library's visible list.
+    pub fn step_clip(&mut self, step: isize) {
+        let current = self.clip.as_ref().map(|c| c.record.id);
+        if let Some(record) = self.library.neighbour(current, step).cloned() {
+            self.open_clip(&record);
+        }
+    }
+
+    /// Re-reads the library, annotators and templates (after an import or a study change).
+    pub fn reload(&mut self) {
+        self.meta_pending = Some(self.store.read(|project| {
+            Ok(ProjectMeta {
+                salt: project.salt().clone(),
+                annotators: project.annotators()?,
+                templates: project.templates()?,
+                assignments: project.assignments()?,
+            })
+        }));
+        self.library.reload(&self.store, &self.task.structures);
+    }
+}
+
+/// A stored clip path: relative paths are inside the project.
+fn resolve(root: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
+}
+
+/// The CAMUS structures, when the project has no contour template yet.
+fn default_task() -> ContourTask {
+    ContourTask {
+        template_id: None,
+        template: "CAMUS structures".into(),
+        structures: CAMUS_STRUCTURES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn contour_task(meta: &ProjectMeta, annotator: &str) -> ContourTask {
+    let assigned = meta
+        .assignments
+        .iter()
+        .filter(|a| a.annotator == annotator)
+        .filter_map(|a| meta.templates.iter().find(|t| t.name == a.template))
+        .find(|t| t.kind == AnnotationKind::Contour);
+    let any = meta
+        .templates
+        .iter()
+        .find(|t| t.kind == AnnotationKind::Contour);
+    match assigned.or(any) {
+        Some(template) => ContourTask {
+            template_id: Some(template.id),
+            template: template.name.clone(),
+            structures: template.items.clone(),
+        },
+        None => default_task(),
+    }
+}

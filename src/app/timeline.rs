@@ -1,0 +1,169 @@
+//! The transport bar and frame scrubber: play/pause, step, loop, speed, and a
+//! strip with one cell per frame showing ED/ES marks and annotated frames.
+
+use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2};
+
+use super::clip_view::{OpenClip, SPEEDS};
+use crate::editor::ClipDocument;
+use crate::store::KeyFrameKind;
+
+pub const ED_COLOUR: Color32 = Color32::from_rgb(240, 90, 80);
+pub const ES_COLOUR: Color32 = Color32::from_rgb(90, 160, 255);
+
+/// What the user asked of the key frames from the timeline.
+pub enum TimelineAction {
+    ToggleKeyFrame(KeyFrameKind),
+}
+
+pub fn timeline_ui(
+    ui: &mut egui::Ui,
+    clip: &mut OpenClip,
+    document: Option<&ClipDocument>,
+) -> Option<TimelineAction> {
+    let mut action = None;
+    let count = clip.frame_count();
+    ui.horizontal(|ui| {
+        if ui
+            .button("< Prev")
+            .on_hover_text("Previous frame (←)")
+            .clicked()
+        {
+            clip.step(-1);
+        }
+        let label = if clip.playback.playing {
+            "Pause"
+        } else {
+            "Play"
+        };
+        if ui
+            .button(label)
+            .on_hover_text("Play / pause (Space)")
+            .clicked()
+        {
+            clip.playback.playing = !clip.playback.playing;
+        }
+        if ui
+            .button("Next >")
+            .on_hover_text("Next frame (→)")
+            .clicked()
+        {
+            clip.step(1);
+        }
+        ui.toggle_value(&mut clip.playback.looping, "Loop")
+            .on_hover_text("Loop (L)");
+        egui::ComboBox::from_label("speed")
+            .width(60.0)
+            .selected_text(format!("{}×", clip.playback.speed))
+            .show_ui(ui, |ui| {
+                for speed in SPEEDS {
+                    ui.selectable_value(&mut clip.playback.speed, speed, format!("{speed}×"));
+                }
+            });
+        let frame = clip.playback.frame;
+        let time_ms = f64::from(frame) * 1000.0 / clip.fps();
+        ui.monospace(format!(
+            "frame {:>3} / {}  ·  {:>6.0} ms  ·  {:.0} fps",
+            frame + 1,
+            count,
+            time_ms,
+            clip.fps()
+        ));
+        ui.separator();
+        for (kind, key, colour) in [
+            (KeyFrameKind::EndDiastole, "D", ED_COLOUR),
+            (KeyFrameKind::EndSystole, "S", ES_COLOUR),
+        ] {
+            let marked = document.is_some_and(|d| d.key_frame(frame, kind).is_some());
+            let text = egui::RichText::new(format!("{} ({key})", kind.as_str())).color(colour);
+            let button =
+                ui.add_enabled(document.is_some(), egui::Button::new(text).selected(marked));
+            let hover = match document.and_then(|d| d.key_frame(frame, kind)) {
+                Some(mark) => format!(
+                    "Marked {} by {}. Click to unmark.",
+                    kind.as_str(),
+                    mark.author.as_deref().unwrap_or("the model")
+                ),
+                None => format!("Mark this frame as {}", kind.as_str()),
+            };
+            if button.on_hover_text(hover).clicked() {
+                action = Some(TimelineAction::ToggleKeyFrame(kind));
+            }
+        }
+    });
+    scrubber_ui(ui, clip, document);
+    action
+}
+
+/// One cell per frame: click or drag to move; ED/ES and annotated frames marked.
+fn scrubber_ui(ui: &mut egui::Ui, clip: &mut OpenClip, document: Option<&ClipDocument>) {
+    let count = clip.frame_count().max(1);
+    let (rect, response) = ui.allocate_exact_size(
+        Vec2::new(ui.available_width(), 34.0),
+        Sense::click_and_drag(),
+    );
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
+    let cell = rect.width() / count as f32;
+    let x_of = |frame: u32| rect.left() + (frame as f32 + 0.5) * cell;
+    if let Some(document) = document {
+        for frame in document.annotated_frames() {
+            painter.circle_filled(
+                Pos2::new(x_of(frame), rect.bottom() - 5.0),
+                2.5,
+                Color32::from_gray(220),
+            );
+        }
+        for mark in document.key_frames() {
+            let colour = match mark.kind {
+                KeyFrameKind::EndDiastole => ED_COLOUR,
+                KeyFrameKind::EndSystole => ES_COLOUR,
+            };
+            let x = x_of(mark.frame);
+            painter.line_segment(
+                [
+                    Pos2::new(x, rect.top() + 2.0),
+                    Pos2::new(x, rect.bottom() - 10.0),
+                ],
+                Stroke::new(2.0, colour),
+            );
+            painter.text(
+                Pos2::new(x, rect.top() + 1.0),
+                egui::Align2::CENTER_TOP,
+                mark.kind.as_str(),
+                egui::FontId::proportional(10.0),
+                colour,
+            );
+        }
+    }
+    if count <= 400 {
+        for frame in 0..count {
+            let x = rect.left() + frame as f32 * cell;
+            painter.line_segment(
+                [
+                    Pos2::new(x, rect.bottom() - 3.0),
+                    Pos2::new(x, rect.bottom()),
+                ],
+                Stroke::new(1.0, Color32::from_gray(90)),
+            );
+        }
+    }
+    let current = Rect::from_center_size(
+        Pos2::new(x_of(clip.playback.frame), rect.center().y),
+        Vec2::new(cell.max(3.0), rect.height()),
+    );
+    painter.rect_stroke(
+        current,
+        2.0,
+        Stroke::new(2.0, ui.visuals().selection.stroke.color),
+        egui::StrokeKind::Inside,
+    );
+    if (response.clicked() || response.dragged())
+        && let Some(pointer) = response.interact_pointer_pos()
+    {
+        let frame = ((pointer.x - rect.left()) / cell)
+            .floor()
+            .clamp(0.0, (count - 1) as f32) as u32;
+        clip.go_to(frame);
+    }
+    response.on_hover_text("Frames: click or drag to move. Lines mark ED (red) and ES (blue); dots mark frames with contours.");
+}

@@ -1,0 +1,199 @@
+//! A named background job: runs a closure on its own thread, reports a
+//! fraction and a message, can be cancelled, and hands back its result once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::{Arc, Mutex};
+
+use super::Wake;
+
+/// The worker's side: report progress and check for cancellation.
+#[derive(Clone)]
+pub struct Progress {
+    shared: Arc<Shared>,
+    wake: Wake,
+}
+
+struct Shared {
+    cancel: AtomicBool,
+    status: Mutex<(f32, String)>,
+}
+
+impl Progress {
+    /// Reports how far the job is (0..=1) and what it is doing.
+    pub fn report(&self, fraction: f32, message: impl Into<String>) {
+        if let Ok(mut status) = self.shared.status.lock() {
+            *status = (fraction.clamp(0.0, 1.0), message.into());
+        }
+        (self.wake)();
+    }
+
+    /// Whether the user asked the job to stop; check it between batches.
+    pub fn cancelled(&self) -> bool {
+        self.shared.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The flag itself, for library calls that take `&AtomicBool`.
+    pub fn cancel_flag(&self) -> &AtomicBool {
+        &self.shared.cancel
+    }
+}
+
+/// Where a job stands when the UI looks.
+pub enum JobState<T> {
+    Running {
+        fraction: f32,
+        message: String,
+    },
+    Finished(T),
+    /// The worker panicked; the message says where.
+    Failed(String),
+}
+
+/// The UI's side of a running job.
+pub struct Job<T> {
+    name: String,
+    shared: Arc<Shared>,
+    result: Receiver<T>,
+    done: bool,
+}
+
+impl<T: Send + 'static> Job<T> {
+    /// Starts `work` on a new thread named after the job.
+    pub fn spawn(
+        name: impl Into<String>,
+        wake: Wake,
+        work: impl FnOnce(&Progress) -> T + Send + 'static,
+    ) -> Job<T> {
+        let name = name.into();
+        let shared = Arc::new(Shared {
+            cancel: AtomicBool::new(false),
+            status: Mutex::new((0.0, String::new())),
+        });
+        let (sender, result) = channel();
+        let progress = Progress {
+            shared: shared.clone(),
+            wake: wake.clone(),
+        };
+        let spawned = std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                let value = work(&progress);
+                // The receiver is gone only when the UI dropped the job.
+                let _ = sender.send(value);
+                wake();
+            });
+        if let Err(error) = spawned {
+            // No thread: the job reports as failed when polled (its sender is gone).
+            eprintln!("echolabel: cannot start job {name}: {error}");
+        }
+        Job {
+            name,
+            shared,
+            result,
+            done: false,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Asks the job to stop at its next check.
+    pub fn cancel(&self) {
+        self.shared.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether cancellation was asked for.
+    pub fn is_cancelling(&self) -> bool {
+        self.shared.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The last reported fraction and message, without taking the result.
+    pub fn status(&self) -> (f32, String) {
+        self.shared
+            .status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The job's state; `Finished` is returned once, then the job stays `Failed`.
+    pub fn poll(&mut self) -> JobState<T> {
+        if self.done {
+            return JobState::Failed(format!("{} already finished", self.name));
+        }
+        match self.result.try_recv() {
+            Ok(value) => {
+                self.done = true;
+                JobState::Finished(value)
+            }
+            Err(TryRecvError::Empty) => {
+                let (fraction, message) = self.status();
+                JobState::Running { fraction, message }
+            }
+            Err(TryRecvError::Disconnected) => {
+                self.done = true;
+                JobState::Failed(format!("{} stopped unexpectedly", self.name))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_wake() -> Wake {
+        Arc::new(|| {})
+    }
+
+    fn wait<T: Send + 'static>(job: &mut Job<T>) -> JobState<T> {
+        loop {
+            match job.poll() {
+                JobState::Running { .. } => std::thread::sleep(std::time::Duration::from_millis(2)),
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_job_reports_progress_and_returns_its_value() {
+        let (go, wait_for_go) = channel::<()>();
+        let mut job = Job::spawn("count", no_wake(), move |progress| {
+            progress.report(0.5, "half way");
+            wait_for_go.recv().ok();
+            42
+        });
+        // The worker has reported once `go` is needed, so poll until it shows.
+        loop {
+            if let JobState::Running { fraction, message } = job.poll() {
+                if message == "half way" {
+                    assert_eq!(fraction, 0.5);
+                    break;
+                }
+            }
+        }
+        go.send(()).unwrap();
+        assert!(matches!(wait(&mut job), JobState::Finished(42)));
+    }
+
+    #[test]
+    fn a_cancelled_job_sees_the_flag() {
+        let mut job = Job::spawn("spin", no_wake(), |progress| {
+            while !progress.cancelled() {
+                std::thread::yield_now();
+            }
+            "stopped"
+        });
+        job.cancel();
+        assert!(job.is_cancelling());
+        assert!(matches!(wait(&mut job), JobState::Finished("stopped")));
+    }
+
+    #[test]
+    fn a_panicking_job_fails_instead_of_hanging() {
+        let mut job: Job<()> = Job::spawn("boom", no_wake(), |_| panic!("worker broke"));
+        assert!(matches!(wait(&mut job), JobState::Failed(_)));
+    }
+}

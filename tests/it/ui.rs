@@ -1,0 +1,506 @@
+//! The desktop driven through egui_kittest: the demo project on first start,
+//! choosing who annotates, drawing and editing contours with mouse and keys,
+//! undo/redo, ED/ES marks, autosave, reopening, and a clip that will not open.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use echolabel::app::{AppOptions, EchoLabelApp, NoticeLevel};
+use echolabel::editor::ClipDocument;
+use echolabel::geometry::{self, Point};
+use echolabel::store::{AnnotationStatus, KeyFrameKind, Project};
+use eframe::egui::{self, Key, Modifiers, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+const LV: &str = "LV endocardium";
+
+struct Dirs {
+    _temp: tempfile::TempDir,
+    config: PathBuf,
+    demo: PathBuf,
+}
+
+fn dirs() -> Dirs {
+    let temp = tempfile::tempdir().unwrap();
+    Dirs {
+        config: temp.path().join("config"),
+        demo: temp.path().join("demo"),
+        _temp: temp,
+    }
+}
+
+fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppOptions {
+    AppOptions {
+        project: project.map(Path::to_path_buf),
+        annotator: annotator.map(str::to_string),
+        config_dir: dirs.config.clone(),
+        demo_dir: dirs.demo.clone(),
+    }
+}
+
+type App = Option<EchoLabelApp>;
+type H = Harness<'static, App>;
+
+fn harness(options: AppOptions) -> H {
+    Harness::builder()
+        .with_size([1280.0, 860.0])
+        .with_max_steps(16)
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| EchoLabelApp::new(options.clone(), ui.ctx().clone()))
+                    .ui(ui)
+            },
+            None,
+        )
+}
+
+fn app(harness: &H) -> &EchoLabelApp {
+    harness
+        .state()
+        .as_ref()
+        .expect("the app starts on the first frame")
+}
+
+/// Steps the UI until `done` holds (workers run on their own threads).
+fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
+    let start = Instant::now();
+    loop {
+        harness.step();
+        if harness.state().is_some() && done(harness) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn document(harness: &H) -> &ClipDocument {
+    app(harness)
+        .document()
+        .expect("a clip's annotations are loaded")
+}
+
+fn frame(harness: &H) -> u32 {
+    app(harness).current_frame().expect("a clip is open")
+}
+
+fn screen(harness: &H, p: Point) -> Pos2 {
+    app(harness)
+        .screen_from_image(p)
+        .expect("the canvas has been drawn")
+}
+
+fn click_at(harness: &mut H, pos: Pos2) {
+    harness.hover_at(pos);
+    harness.step();
+    harness.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::NONE,
+    });
+    harness.step();
+    harness.event(egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::NONE,
+    });
+    harness.step();
+}
+
+fn drag(harness: &mut H, from: Pos2, to: Pos2) {
+    harness.hover_at(from);
+    harness.step();
+    harness.drag_at(from);
+    harness.step();
+    for i in 1..=8 {
+        harness.hover_at(from + (to - from) * (i as f32 / 8.0));
+        harness.step();
+    }
+    harness.drop_at(to);
+    harness.step();
+}
+
+fn key(harness: &mut H, key: Key) {
+    harness.key_press(key);
+    harness.step();
+}
+
+fn press_with(harness: &mut H, modifiers: Modifiers, key: Key) {
+    harness.key_press_modifiers(modifiers, key);
+    harness.step();
+}
+
+fn wait_saved(harness: &mut H) {
+    wait_until(harness, "every change to be saved", |h| app(h).all_saved());
+}
+
+/// Answers "who is annotating?" with the demo sonographer.
+fn choose_sonographer(harness: &mut H) {
+    wait_until(harness, "the annotator question", |h| {
+        h.query_by_label("Who is annotating?").is_some()
+    });
+    harness.get_by_label_contains("Demo sonographer").click();
+    harness.step();
+    harness.get_by_label("Start annotating").click();
+    wait_until(harness, "a clip to show", |h| app(h).clip_ready());
+}
+
+const SQUARE: [Point; 4] = [[100.0, 90.0], [150.0, 90.0], [150.0, 140.0], [100.0, 140.0]];
+
+#[test]
+fn annotate_ed_and_es_with_mouse_and_keys_then_reopen_and_find_the_work() {
+    let dirs = dirs();
+    let mut harness = harness(options(&dirs, None, None));
+    choose_sonographer(&mut harness);
+    assert_eq!(frame(&harness), 0);
+
+    // ED on the first frame, by key.
+    key(&mut harness, Key::D);
+    assert!(
+        document(&harness)
+            .key_frame(0, KeyFrameKind::EndDiastole)
+            .is_some()
+    );
+
+    // Draw the LV with the pen: four clicks, then a click on the first point closes it.
+    key(&mut harness, Key::P);
+    for p in SQUARE {
+        let pos = screen(&harness, p);
+        click_at(&mut harness, pos);
+    }
+    let first = screen(&harness, SQUARE[0]);
+    click_at(&mut harness, first);
+    let drawn = document(&harness)
+        .contour(0, LV)
+        .expect("the pen closed a contour")
+        .points
+        .clone();
+    assert_eq!(drawn.len(), 4);
+    assert!(geometry::is_simple(&drawn));
+
+    // Drag one corner outwards with the edit tool.
+    key(&mut harness, Key::V);
+    let from = screen(&harness, SQUARE[2]);
+    let to = screen(&harness, [165.0, 155.0]);
+    drag(&mut harness, from, to);
+    let moved = document(&harness).contour(0, LV).unwrap().points.clone();
+    assert_eq!(moved.len(), 4);
+    assert!(
+        (moved[2][0] - 165.0).abs() < 1.5 && (moved[2][1] - 155.0).abs() < 1.5,
+        "moved to {:?}",
+        moved[2]
+    );
+
+    // Undo puts the corner back; redo moves it again.
+    press_with(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(document(&harness).contour(0, LV).unwrap().points, drawn);
+    press_with(&mut harness, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    assert_eq!(document(&harness).contour(0, LV).unwrap().points, moved);
+
+    // ES a few frames on, with the contour copied from ED and then accepted.
+    for _ in 0..5 {
+        key(&mut harness, Key::ArrowRight);
+    }
+    assert_eq!(frame(&harness), 5);
+    key(&mut harness, Key::S);
+    key(&mut harness, Key::C);
+    assert_eq!(document(&harness).contour(5, LV).unwrap().points, moved);
+    press_with(&mut harness, Modifiers::COMMAND, Key::Enter);
+    assert_eq!(
+        document(&harness).contour(5, LV).unwrap().status,
+        AnnotationStatus::Submitted
+    );
+    wait_saved(&mut harness);
+    assert!(harness.query_by_label("All changes saved").is_some());
+    drop(harness);
+
+    // The work is in the project, under the annotator's name.
+    let project = Project::open(&dirs.demo).unwrap();
+    let clip = project.clips(None).unwrap()[0].id;
+    let annotations = project.annotations(clip, None).unwrap();
+    assert_eq!(annotations.len(), 2, "{annotations:?}");
+    assert!(
+        annotations
+            .iter()
+            .all(|a| a.author == "Demo sonographer" && a.target == LV)
+    );
+    let keys = project.key_frames(clip).unwrap();
+    assert_eq!(
+        keys.iter().map(|k| (k.kind, k.frame)).collect::<Vec<_>>(),
+        [
+            (KeyFrameKind::EndDiastole, 0),
+            (KeyFrameKind::EndSystole, 5)
+        ]
+    );
+    drop(project);
+
+    // Reopen: the last project opens, the same annotator is offered, the work is there.
+    let mut harness = self::harness(options(&dirs, None, None));
+    wait_until(&mut harness, "the annotator question", |h| {
+        h.query_by_label("Who is annotating?").is_some()
+    });
+    harness.get_by_label("Start annotating").click();
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    assert_eq!(document(&harness).contour(0, LV).unwrap().points, moved);
+    assert_eq!(
+        document(&harness).contour(5, LV).unwrap().status,
+        AnnotationStatus::Submitted
+    );
+    assert_eq!(
+        document(&harness)
+            .key_frame(5, KeyFrameKind::EndSystole)
+            .unwrap()
+            .author
+            .as_deref(),
+        Some("Demo sonographer")
+    );
+    // Shift+→ jumps between the key frames.
+    press_with(&mut harness, Modifiers::SHIFT, Key::ArrowRight);
+    assert_eq!(frame(&harness), 5);
+}
+
+#[test]
+fn brush_eraser_smoothing_and_point_deletion_keep_contours_simple() {
+    let dirs = dirs();
+    let mut harness = harness(options(&dirs, None, Some("Demo sonographer")));
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+
+    // Brush a stroke: a closed contour around it appears.
+    key(&mut harness, Key::B);
+    let (a, b) = (
+        screen(&harness, [110.0, 120.0]),
+        screen(&harness, [150.0, 120.0]),
+    );
+    drag(&mut harness, a, b);
+    let brushed = document(&harness)
+        .contour(0, LV)
+        .expect("the brush made a contour")
+        .points
+        .clone();
+    assert!(geometry::is_simple(&brushed));
+    let brushed_area = geometry::area(&brushed);
+    assert!(brushed_area > 300.0, "area {brushed_area}");
+
+    // Erase its right half.
+    key(&mut harness, Key::E);
+    let (a, b) = (
+        screen(&harness, [135.0, 100.0]),
+        screen(&harness, [135.0, 140.0]),
+    );
+    for _ in 0..3 {
+        key(&mut harness, Key::CloseBracket);
+    }
+    drag(&mut harness, a, b);
+    let erased = document(&harness).contour(0, LV).unwrap().points.clone();
+    assert!(geometry::is_simple(&erased));
+    assert!(
+        geometry::area(&erased) < brushed_area * 0.8,
+        "{} vs {brushed_area}",
+        geometry::area(&erased)
+    );
+
+    // Smoothing keeps it simple and roughly the same size.
+    key(&mut harness, Key::M);
+    let smooth = document(&harness).contour(0, LV).unwrap().points.clone();
+    assert!(geometry::is_simple(&smooth));
+    let change = geometry::area(&smooth) / geometry::area(&erased) - 1.0;
+    assert!(change.abs() < 0.1, "smoothing changed the area by {change}");
+    assert_ne!(smooth, erased);
+
+    // Delete with nothing selected removes the contour; undo brings it back.
+    key(&mut harness, Key::V);
+    key(&mut harness, Key::Delete);
+    assert!(document(&harness).contour(0, LV).is_none());
+    press_with(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(document(&harness).contour(0, LV).unwrap().points, smooth);
+
+    // The second structure is drawn separately (key 2).
+    key(&mut harness, Key::Num2);
+    key(&mut harness, Key::B);
+    let (a, b) = (
+        screen(&harness, [60.0, 60.0]),
+        screen(&harness, [70.0, 70.0]),
+    );
+    drag(&mut harness, a, b);
+    assert!(document(&harness).contour(0, "Myocardium").is_some());
+    assert_eq!(document(&harness).contour(0, LV).unwrap().points, smooth);
+    wait_saved(&mut harness);
+}
+
+#[test]
+fn a_clip_that_cannot_be_read_shows_an_error_and_the_rest_keeps_working() {
+    let dirs = dirs();
+    let data = dirs.config.parent().unwrap().join("clips");
+    echolabel::phantom::write_dataset(&data, 2, 11, |_, _| {}).unwrap();
+    let root = dirs.config.parent().unwrap().join("project");
+    let mut project = Project::open_or_create(&root).unwrap();
+    project
+        .upsert_annotator("Ana", echolabel::store::Role::Annotator, &[])
+        .unwrap();
+    echolabel::store::import_folder(
+        &mut project,
+        &data,
+        "pilot",
+        &Default::default(),
+        |_, _, _| {},
+        &Default::default(),
+    )
+    .unwrap();
+    drop(project);
+    // The first clip is damaged after import.
+    let broken = data.join("phantom_0000.dcm");
+    let bytes = std::fs::read(&broken).unwrap();
+    std::fs::write(&broken, &bytes[..bytes.len() / 3]).unwrap();
+
+    let mut harness = harness(options(&dirs, Some(&root), Some("Ana")));
+    wait_until(&mut harness, "the error", |h| {
+        app(h)
+            .notices()
+            .any(|(level, text)| level == NoticeLevel::Error && text.contains("phantom_0000.dcm"))
+    });
+    wait_until(&mut harness, "the clip marked unreadable", |h| {
+        h.query_by_label("1 unreadable").is_some()
+    });
+    // The next clip opens and can be annotated.
+    key(&mut harness, Key::ArrowDown);
+    wait_until(&mut harness, "the second clip", |h| app(h).clip_ready());
+    key(&mut harness, Key::D);
+    assert!(
+        document(&harness)
+            .key_frame(0, KeyFrameKind::EndDiastole)
+            .is_some()
+    );
+    wait_saved(&mut harness);
+}
+
+#[test]
+fn an_import_runs_in_the_background_and_reports_bad_files() {
+    let dirs = dirs();
+    let root = dirs.config.parent().unwrap().join("project");
+    Project::open_or_create(&root)
+        .unwrap()
+        .upsert_annotator("Ana", echolabel::store::Role::Annotator, &[])
+        .unwrap();
+    let mut harness = harness(options(&dirs, Some(&root), Some("Ana")));
+    harness.step();
+    let folder = crate::common::dicom_dir();
+    harness
+        .state_mut()
+        .as_mut()
+        .unwrap()
+        .start_import(folder, "shared".into(), false);
+    wait_until(&mut harness, "the import to finish", |h| {
+        app(h)
+            .notices()
+            .any(|(_, text)| text.starts_with("Import finished"))
+    });
+    let (level, text) = app(&harness)
+        .notices()
+        .find(|(_, t)| t.starts_with("Import finished"))
+        .unwrap();
+    assert_eq!(
+        level,
+        NoticeLevel::Error,
+        "the shared data has bad files: {text}"
+    );
+    // Two of the shared files are lossless re-encodings of others (same SOP
+    // Instance UID), and five are deliberately broken.
+    assert!(
+        text.contains("imported 8, duplicates 2, failed 5"),
+        "{text}"
+    );
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    assert!(harness.query_by_label("8 clips").is_some());
+}
+
+/// A harness that paints through wgpu (lavapipe in CI) with the GPU viewer installed.
+fn rendering_harness(options: AppOptions) -> H {
+    let render_state = egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        eframe::egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    echolabel::app::install_viewer(&render_state);
+    Harness::builder()
+        .with_size([1280.0, 860.0])
+        .with_max_steps(16)
+        .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(
+            render_state,
+        ))
+        .build_ui_state(
+            move |ui, app: &mut App| {
+                app.get_or_insert_with(|| EchoLabelApp::new(options.clone(), ui.ctx().clone()))
+                    .ui(ui)
+            },
+            None,
+        )
+}
+
+#[test]
+fn the_gpu_viewer_draws_the_frame_and_tints_the_structure_inside_its_contour() {
+    let dirs = dirs();
+    let mut harness = rendering_harness(options(&dirs, None, Some("Demo sonographer")));
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    key(&mut harness, Key::P);
+    for p in SQUARE {
+        let pos = screen(&harness, p);
+        click_at(&mut harness, pos);
+    }
+    let first = screen(&harness, SQUARE[0]);
+    click_at(&mut harness, first);
+    assert!(document(&harness).contour(0, LV).is_some());
+    // Move the pointer off the canvas so no hover readout covers the pixels.
+    harness.hover_at(Pos2::new(5.0, 5.0));
+    harness.step();
+
+    let image = harness.render().expect("wgpu renders the window");
+    let scale = image.width() as f32 / 1280.0;
+    let pixel = |p: Point| {
+        let pos = screen(&harness, p);
+        image
+            .get_pixel((pos.x * scale) as u32, (pos.y * scale) as u32)
+            .0
+    };
+    let mean = |points: &[Point]| {
+        let sum = points.iter().map(|&p| pixel(p)).fold([0f32; 3], |acc, px| {
+            [
+                acc[0] + f32::from(px[0]),
+                acc[1] + f32::from(px[1]),
+                acc[2] + f32::from(px[2]),
+            ]
+        });
+        sum.map(|v| v / points.len() as f32)
+    };
+    let grid = |x0: f32, y0: f32| -> Vec<Point> {
+        (0..5)
+            .flat_map(|i| (0..5).map(move |j| [x0 + 4.0 * i as f32, y0 + 4.0 * j as f32]))
+            .collect()
+    };
+    // Inside the square the LV colour (red) is blended over the grey frame.
+    let inside = mean(&grid(115.0, 105.0));
+    assert!(
+        inside[0] > inside[1] + 25.0 && inside[0] > inside[2] + 25.0,
+        "inside {inside:?}"
+    );
+    // Elsewhere the frame is grey and not blank: the phantom's tissue is visible.
+    let outside: Vec<Point> = (0..20)
+        .flat_map(|i| (0..20).map(move |j| [20.0 + 11.0 * i as f32, 170.0 + 3.0 * j as f32]))
+        .collect();
+    let samples: Vec<[u8; 4]> = outside.iter().map(|&p| pixel(p)).collect();
+    assert!(
+        samples
+            .iter()
+            .all(|px| px[0].abs_diff(px[1]) <= 2 && px[1].abs_diff(px[2]) <= 2),
+        "frame pixels are grey"
+    );
+    let brightest = samples.iter().map(|px| px[0]).max().unwrap();
+    assert!(
+        brightest > 60,
+        "the frame was drawn (brightest sample {brightest})"
+    );
+}
