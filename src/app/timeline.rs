@@ -22,7 +22,8 @@ pub fn timeline_ui(
 ) -> Option<TimelineAction> {
     let mut action = None;
     let count = clip.frame_count();
-    ui.horizontal(|ui| {
+    // Wraps on narrow windows rather than cutting the key-frame buttons off.
+    ui.horizontal_wrapped(|ui| {
         if ui
             .button("< Prev")
             .on_hover_text("Previous frame (←)")
@@ -49,25 +50,7 @@ pub fn timeline_ui(
         {
             clip.step(1);
         }
-        ui.toggle_value(&mut clip.playback.looping, "Loop")
-            .on_hover_text("Loop (L)");
-        egui::ComboBox::from_label("speed")
-            .width(60.0)
-            .selected_text(format!("{}×", clip.playback.speed))
-            .show_ui(ui, |ui| {
-                for speed in SPEEDS {
-                    ui.selectable_value(&mut clip.playback.speed, speed, format!("{speed}×"));
-                }
-            });
         let frame = clip.playback.frame;
-        let time_ms = f64::from(frame) * 1000.0 / clip.fps();
-        ui.monospace(format!(
-            "frame {:>3} / {}  ·  {:>6.0} ms  ·  {:.0} fps",
-            frame + 1,
-            count,
-            time_ms,
-            clip.fps()
-        ));
         ui.separator();
         for (kind, key, colour) in [
             (KeyFrameKind::EndDiastole, "D", ED_COLOUR),
@@ -89,6 +72,30 @@ pub fn timeline_ui(
                 action = Some(TimelineAction::ToggleKeyFrame(kind));
             }
         }
+        ui.separator();
+        ui.toggle_value(&mut clip.playback.looping, "Loop")
+            .on_hover_text("Loop (L)");
+        egui::ComboBox::from_label("speed")
+            .width(60.0)
+            .selected_text(format!("{}×", clip.playback.speed))
+            .show_ui(ui, |ui| {
+                for speed in SPEEDS {
+                    ui.selectable_value(&mut clip.playback.speed, speed, format!("{speed}×"));
+                }
+            });
+        let time_ms = f64::from(frame) * 1000.0 / clip.fps();
+        let position = format!(
+            "frame {:>3} / {}  ·  {:>6.0} ms  ·  {:.0} fps",
+            frame + 1,
+            count,
+            time_ms,
+            clip.fps()
+        );
+        // Kept on one line: it wraps as a whole to the next row when narrow.
+        ui.add(
+            egui::Label::new(egui::RichText::new(position).monospace())
+                .wrap_mode(egui::TextWrapMode::Extend),
+        );
     });
     scrubber_ui(ui, clip, document);
     action

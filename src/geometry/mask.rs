@@ -221,17 +221,7 @@ impl Mask {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A mask from rows of text: `#` is foreground.
-    fn parse(rows: &[&str]) -> Mask {
-        let mut mask = Mask::new(rows[0].len(), rows.len());
-        for (y, row) in rows.iter().enumerate() {
-            for (x, c) in row.chars().enumerate() {
-                mask.set(x, y, c == '#');
-            }
-        }
-        mask
-    }
+    use crate::geometry::testing::parse_mask;
 
     #[test]
     fn get_and_set_ignore_pixels_outside() {
@@ -249,13 +239,13 @@ mod tests {
     #[test]
     fn from_labels_keeps_one_class() {
         let mask = Mask::from_labels(&[0, 1, 2, 1, 1, 0], 3, 2, 1);
-        assert_eq!(mask, parse(&[".#.", "##."]));
+        assert_eq!(mask, parse_mask(&[".#.", "##."]));
     }
 
     #[test]
     fn iou_and_dice_on_overlapping_squares() {
-        let a = parse(&["##..", "##..", "....", "...."]);
-        let b = parse(&[".##.", ".##.", "....", "...."]);
+        let a = parse_mask(&["##..", "##..", "....", "...."]);
+        let b = parse_mask(&[".##.", ".##.", "....", "...."]);
         assert!((a.iou(&b) - 2.0 / 6.0).abs() < 1e-12);
         assert!((a.dice(&b) - 0.5).abs() < 1e-12);
         assert_eq!(a.iou(&a), 1.0);
@@ -269,21 +259,21 @@ mod tests {
 
     #[test]
     fn iou_compares_masks_of_different_sizes_over_the_larger_extent() {
-        let small = parse(&["##", "##"]);
-        let large = parse(&["###", "###", "###"]);
+        let small = parse_mask(&["##", "##"]);
+        let large = parse_mask(&["###", "###", "###"]);
         assert!((small.iou(&large) - 4.0 / 9.0).abs() < 1e-12);
         assert!((large.dice(&small) - 8.0 / 13.0).abs() < 1e-12);
     }
 
     #[test]
     fn largest_component_keeps_the_biggest_blob() {
-        let mask = parse(&[
+        let mask = parse_mask(&[
             "##.....", //
             "##..###", //
             "....###", //
             "#...###", //
         ]);
-        let expected = parse(&[
+        let expected = parse_mask(&[
             ".......", //
             "....###", //
             "....###", //
@@ -294,7 +284,7 @@ mod tests {
 
     #[test]
     fn largest_component_joins_diagonal_neighbours() {
-        let mask = parse(&[
+        let mask = parse_mask(&[
             "#....##", //
             ".#...##", //
             "..#....", //
@@ -302,14 +292,14 @@ mod tests {
         ]);
         assert_eq!(
             mask.largest_component(),
-            parse(&["#......", ".#.....", "..#....", "...#..."])
+            parse_mask(&["#......", ".#.....", "..#....", "...#..."])
         );
         assert_eq!(Mask::new(0, 0).largest_component(), Mask::new(0, 0));
     }
 
     #[test]
     fn fill_holes_fills_an_annulus_but_not_an_open_notch() {
-        let annulus = parse(&[
+        let annulus = parse_mask(&[
             ".......", //
             ".#####.", //
             ".#...#.", //
@@ -317,7 +307,7 @@ mod tests {
             ".#####.", //
             ".......", //
         ]);
-        let solid = parse(&[
+        let solid = parse_mask(&[
             ".......", //
             ".#####.", //
             ".#####.", //
@@ -326,7 +316,7 @@ mod tests {
             ".......", //
         ]);
         assert_eq!(annulus.fill_holes(), solid);
-        let notch = parse(&[
+        let notch = parse_mask(&[
             "#####", //
             "#...#", //
             "#...#", //
@@ -337,14 +327,14 @@ mod tests {
 
     #[test]
     fn fill_holes_treats_a_diagonally_closed_ring_as_closed() {
-        let diamond = parse(&[
+        let diamond = parse_mask(&[
             "..#..", //
             ".#.#.", //
             "#...#", //
             ".#.#.", //
             "..#..", //
         ]);
-        let filled = parse(&[
+        let filled = parse_mask(&[
             "..#..", //
             ".###.", //
             "#####", //

@@ -52,3 +52,14 @@ pub fn blob(rng: &mut Lcg, width: usize, height: usize) -> Mask {
     }
     mask
 }
+
+/// A mask from rows of text: `#` is foreground.
+pub fn parse_mask(rows: &[&str]) -> Mask {
+    let mut mask = Mask::new(rows[0].len(), rows.len());
+    for (y, row) in rows.iter().enumerate() {
+        for (x, c) in row.chars().enumerate() {
+            mask.set(x, y, c == '#');
+        }
+    }
+    mask
+}

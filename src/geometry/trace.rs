@@ -191,7 +191,7 @@ fn without_collinear(ring: &[Point]) -> Vec<Point> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::testing::{Lcg, blob, circle};
+    use crate::geometry::testing::{Lcg, blob, circle, parse_mask};
     use crate::geometry::{area, fill, paint_disc, paint_stroke};
 
     /// The number of 8-connected components.
@@ -210,16 +210,6 @@ mod tests {
             count += 1;
         }
         count
-    }
-
-    fn parse(rows: &[&str]) -> Mask {
-        let mut mask = Mask::new(rows[0].len(), rows.len());
-        for (y, row) in rows.iter().enumerate() {
-            for (x, c) in row.chars().enumerate() {
-                mask.set(x, y, c == '#');
-            }
-        }
-        mask
     }
 
     fn disc(width: usize, height: usize, centre: Point, radius: f32) -> Mask {
@@ -269,11 +259,11 @@ mod tests {
             ellipse(120, 90),
             rotated_rectangle(100, 90),
             l_shape(),
-            parse(&["....", ".#..", "...."]),
+            parse_mask(&["....", ".#..", "...."]),
             // One-pixel-wide lines and diagonal joints.
-            parse(&["#.....", ".#....", "..####", "..#...", "..#..."]),
+            parse_mask(&["#.....", ".#....", "..####", "..#...", "..#..."]),
             // Touching the image border.
-            parse(&["####", "####", "##.."]),
+            parse_mask(&["####", "####", "##.."]),
         ];
         // Two discs joined by a single diagonal step.
         let mut necked = disc(60, 40, [15.0, 15.0], 8.0);
@@ -291,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_single_pixel_is_a_diamond_of_midpoints() {
-        let mask = parse(&["...", ".#.", "..."]);
+        let mask = parse_mask(&["...", ".#.", "..."]);
         let outlines = trace_boundaries(&mask);
         assert_eq!(
             outlines,
@@ -302,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_block_is_an_octagon_through_edge_midpoints() {
-        let mask = parse(&["........", "..###...", "..###...", "........"]);
+        let mask = parse_mask(&["........", "..###...", "..###...", "........"]);
         let expected = vec![
             [2.0, 1.5],
             [2.5, 1.0],
@@ -314,7 +304,7 @@ mod tests {
             [2.0, 2.5],
         ];
         assert_eq!(trace_boundaries(&mask), vec![expected]);
-        let full = parse(&["####", "####", "####"]);
+        let full = parse_mask(&["####", "####", "####"]);
         assert_eq!(
             trace_boundaries(&full),
             vec![vec![
@@ -332,19 +322,19 @@ mod tests {
 
     #[test]
     fn diagonal_neighbours_share_one_outline() {
-        let mask = parse(&["....", ".#..", "..#.", "...."]);
+        let mask = parse_mask(&["....", ".#..", "..#.", "...."]);
         let outlines = trace_boundaries(&mask);
         assert_eq!(outlines.len(), 1);
         assert!(is_simple(&outlines[0]));
         assert_eq!(fill(&outlines[0], 4, 4), mask);
         // The anti-diagonal too.
-        let mask = parse(&["....", "..#.", ".#..", "...."]);
+        let mask = parse_mask(&["....", "..#.", ".#..", "...."]);
         assert_eq!(trace_boundaries(&mask).len(), 1);
     }
 
     #[test]
     fn holes_are_ignored_and_components_traced_separately() {
-        let annulus = parse(&[
+        let annulus = parse_mask(&[
             ".......", //
             ".#####.", //
             ".#...#.", //
@@ -405,7 +395,7 @@ mod tests {
         let contour = mask_to_contour(&mask, 0.0).unwrap();
         assert_eq!(fill(&contour, 80, 80), disc(80, 80, [40.0, 40.0], 25.0));
         assert_eq!(mask_to_contour(&Mask::new(10, 10), 0.0), None);
-        let dot = parse(&["...", ".#.", "..."]);
+        let dot = parse_mask(&["...", ".#.", "..."]);
         assert_eq!(mask_to_contour(&dot, 5.0).map(|c| c.len()), Some(4));
     }
 

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::sync::mpsc::{Receiver, channel};
 
 use super::Wake;
 use crate::dicom::{Clip, ClipError, ClipInfo, PatientSalt};
@@ -131,10 +131,7 @@ impl FrameLoader {
 
     /// The next event, if one has arrived.
     pub fn try_next(&self) -> Option<LoaderEvent> {
-        match self.events.try_recv() {
-            Ok(event) => Some(event),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.events.try_recv().ok()
     }
 }
 

@@ -167,11 +167,11 @@ mod tests {
         });
         // The worker has reported once `go` is needed, so poll until it shows.
         loop {
-            if let JobState::Running { fraction, message } = job.poll() {
-                if message == "half way" {
-                    assert_eq!(fraction, 0.5);
-                    break;
-                }
+            if let JobState::Running { fraction, message } = job.poll()
+                && message == "half way"
+            {
+                assert_eq!(fraction, 0.5);
+                break;
             }
         }
         go.send(()).unwrap();

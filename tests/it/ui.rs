@@ -153,6 +153,17 @@ fn choose_sonographer(harness: &mut H) {
 
 const SQUARE: [Point; 4] = [[100.0, 90.0], [150.0, 90.0], [150.0, 140.0], [100.0, 140.0]];
 
+/// The pen (key P): a click on each corner, then one on the first closes the contour.
+fn draw_square_with_pen(harness: &mut H) {
+    key(harness, Key::P);
+    for p in SQUARE {
+        let pos = screen(harness, p);
+        click_at(harness, pos);
+    }
+    let first = screen(harness, SQUARE[0]);
+    click_at(harness, first);
+}
+
 #[test]
 fn annotate_ed_and_es_with_mouse_and_keys_then_reopen_and_find_the_work() {
     let dirs = dirs();
@@ -169,13 +180,7 @@ fn annotate_ed_and_es_with_mouse_and_keys_then_reopen_and_find_the_work() {
     );
 
     // Draw the LV with the pen: four clicks, then a click on the first point closes it.
-    key(&mut harness, Key::P);
-    for p in SQUARE {
-        let pos = screen(&harness, p);
-        click_at(&mut harness, pos);
-    }
-    let first = screen(&harness, SQUARE[0]);
-    click_at(&mut harness, first);
+    draw_square_with_pen(&mut harness);
     let drawn = document(&harness)
         .contour(0, LV)
         .expect("the pen closed a contour")
@@ -446,13 +451,7 @@ fn the_gpu_viewer_draws_the_frame_and_tints_the_structure_inside_its_contour() {
     let dirs = dirs();
     let mut harness = rendering_harness(options(&dirs, None, Some("Demo sonographer")));
     wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
-    key(&mut harness, Key::P);
-    for p in SQUARE {
-        let pos = screen(&harness, p);
-        click_at(&mut harness, pos);
-    }
-    let first = screen(&harness, SQUARE[0]);
-    click_at(&mut harness, first);
+    draw_square_with_pen(&mut harness);
     assert!(document(&harness).contour(0, LV).is_some());
     // Move the pointer off the canvas so no hover readout covers the pixels.
     harness.hover_at(Pos2::new(5.0, 5.0));
