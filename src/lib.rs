@@ -13,6 +13,7 @@ pub mod dicom;
 pub mod editor;
 pub mod geometry;
 pub mod jobs;
+pub mod model;
 pub mod phantom;
 pub mod settings;
 pub mod store;

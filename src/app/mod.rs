@@ -7,6 +7,7 @@
 //! (the database, decoding, imports, demo generation) runs on workers that
 //! wake the UI when they have news.
 
+mod assistant;
 mod canvas;
 mod clip_view;
 mod dialogs;
@@ -30,6 +31,7 @@ use crate::jobs::{Job, JobState, SaveState, Wake};
 use crate::settings::Settings;
 use crate::store::{ImportOptions, ImportSummary, KeyFrameKind, Project, Role, import_folder};
 
+use assistant::{Assistant, ModelRequest};
 use canvas::{CanvasEdit, OverlayCache, Viewport};
 use dialogs::{AnnotatorChoice, AnnotatorPicker, ImportDecision, ImportForm};
 use notices::Notices;
@@ -97,6 +99,16 @@ pub fn install_viewer(render_state: &eframe::egui_wgpu::RenderState) {
     viewer_gpu::install(render_state);
 }
 
+/// Wakes the UI (a worker finished something).
+fn repaint(cell: &Arc<OnceLock<egui::Context>>) -> Wake {
+    let cell = cell.clone();
+    Arc::new(move || {
+        if let Some(ctx) = cell.get() {
+            ctx.request_repaint();
+        }
+    })
+}
+
 /// Work the app waits for.
 enum Background {
     Demo(Job<Result<PathBuf, String>>),
@@ -127,6 +139,7 @@ pub struct EchoLabelApp {
     import_form: Option<ImportForm>,
     show_help: bool,
     screenshot: Option<ScreenshotRequest>,
+    assistant: Assistant,
 }
 
 impl EchoLabelApp {
@@ -135,6 +148,7 @@ impl EchoLabelApp {
         let settings = Settings::load_from(&options.config_dir);
         let cell = Arc::new(OnceLock::new());
         let _ = cell.set(ctx);
+        let assistant = Assistant::new(repaint(&cell));
         let mut app = EchoLabelApp {
             settings,
             ctx: cell,
@@ -148,6 +162,7 @@ impl EchoLabelApp {
             import_form: None,
             show_help: false,
             screenshot: None,
+            assistant,
             options,
         };
         let start = app
@@ -163,12 +178,12 @@ impl EchoLabelApp {
     }
 
     fn wake(&self) -> Wake {
-        let cell = self.ctx.clone();
-        Arc::new(move || {
-            if let Some(ctx) = cell.get() {
-                ctx.request_repaint();
-            }
-        })
+        repaint(&self.ctx)
+    }
+
+    /// Whether the model can take a request now.
+    pub fn model_ready(&self) -> bool {
+        self.assistant.ready()
     }
 
     /// The open project's session (tests inspect it).
@@ -210,7 +225,9 @@ impl EchoLabelApp {
     }
 
     fn open_project(&mut self, root: &Path, create: bool) {
-        self.session = Some(Session::open(root, create, self.wake()));
+        let session = Session::open(root, create, self.wake());
+        self.assistant.project_opened(&session);
+        self.session = Some(session);
         self.picker = None;
         self.settings.opened(root);
         self.save_settings();
@@ -276,6 +293,8 @@ impl EchoLabelApp {
             }
         }
         self.background.extend(still_running);
+        self.assistant
+            .poll(self.session.as_mut(), &mut self.notices);
         if let Some(session) = &mut self.session
             && let Err(message) = session.poll(&mut self.notices)
         {
@@ -513,17 +532,19 @@ impl EchoLabelApp {
             });
         let template = session.task.template.clone();
         let document = session.document().cloned();
-        let panel_action = egui::Panel::right("tools")
+        let assistant = &mut self.assistant;
+        let (panel_action, model_request) = egui::Panel::right("tools")
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
-                side_panel::side_panel_ui(
+                let action = side_panel::side_panel_ui(
                     ui,
                     &mut self.editor,
                     session.clip.as_mut(),
                     document.as_ref(),
                     &template,
-                )
+                );
+                (action, assistant.panel_ui(ui))
             })
             .inner;
         let timeline_action = egui::Panel::bottom("timeline")
@@ -554,6 +575,10 @@ impl EchoLabelApp {
         if let Some(TimelineAction::ToggleKeyFrame(kind)) = timeline_action {
             self.toggle_key_frame(kind);
         }
+        if let Some(request) = model_request {
+            self.model_request(request);
+        }
+        self.assistant.training_window(&ctx);
         self.dialogs_ui(&ctx);
         let ready = self.clip_ready();
         if let Some(request) = &mut self.screenshot {
@@ -693,6 +718,20 @@ impl EchoLabelApp {
                     Background::PickFolder(..) => {}
                 }
             }
+            for (index, (name, fraction, message)) in self.assistant.jobs().into_iter().enumerate()
+            {
+                ui.separator();
+                ui.label(name);
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(180.0)
+                        .show_percentage(),
+                );
+                ui.label(message);
+                if ui.button("Cancel").clicked() {
+                    self.assistant.cancel(index);
+                }
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Shortcuts (F1)").clicked() {
                     self.show_help = !self.show_help;
@@ -717,6 +756,16 @@ impl EchoLabelApp {
                     session.edit(|d| d.remove_contour(frame, &structure))
                 }
             }
+        }
+    }
+
+    fn model_request(&mut self, request: ModelRequest) {
+        let wake = self.wake();
+        match &self.session {
+            Some(session) => self
+                .assistant
+                .start(request, session, wake, &mut self.notices),
+            None => self.notices.info("Open a project first"),
         }
     }
 
@@ -748,6 +797,8 @@ impl EchoLabelApp {
     pub fn perform(&mut self, action: Action) {
         match action {
             Action::Help => self.show_help = !self.show_help,
+            Action::ProposeContours => self.model_request(ModelRequest::ProposeContours),
+            Action::ProposeKeyFrames => self.model_request(ModelRequest::ProposeKeyFrames),
             Action::Cancel if self.show_help => self.show_help = false,
             Action::Cancel => self.editor.gesture = None,
             Action::EditTool => self.editor.set_tool(Tool::Edit),

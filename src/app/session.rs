@@ -153,6 +153,11 @@ impl Session {
     }
 
     /// The document of the clip on screen, once loaded.
+    /// Where a clip's file is.
+    pub fn clip_path(&self, record: &ClipRecord) -> PathBuf {
+        resolve(self.store.root(), &record.path)
+    }
+
     pub fn document(&self) -> Option<&ClipDocument> {
         self.documents.get(&self.clip.as_ref()?.record.id)
     }

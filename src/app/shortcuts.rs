@@ -34,6 +34,8 @@ pub enum Action {
     Redo,
     FitView,
     ToggleLoop,
+    ProposeContours,
+    ProposeKeyFrames,
     Help,
 }
 
@@ -218,6 +220,16 @@ pub const SHORTCUTS: &[Shortcut] = &[
         action: Action::ToggleLoop,
         keys: plain(Key::L),
         help: "Loop playback on / off",
+    },
+    Shortcut {
+        action: Action::ProposeContours,
+        keys: plain(Key::R),
+        help: "Model: propose contours on this frame",
+    },
+    Shortcut {
+        action: Action::ProposeKeyFrames,
+        keys: plain(Key::K),
+        help: "Model: propose the ED and ES frames of this clip",
     },
     Shortcut {
         action: Action::Help,

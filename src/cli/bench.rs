@@ -17,11 +17,35 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
     },
+    /// MC-dropout inference: ms per frame and frame·samples/s, naive vs shared deterministic part.
+    Infer {
+        #[command(flatten)]
+        model: super::bench_model::ModelBenchArgs,
+        /// MC samples T.
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+        /// Frames per batch.
+        #[arg(long, default_value_t = 1)]
+        frames: usize,
+    },
+    /// Training: seconds per Adam step and images/s.
+    Train {
+        #[command(flatten)]
+        model: super::bench_model::ModelBenchArgs,
+        #[arg(long, default_value_t = 8)]
+        batch: usize,
+    },
 }
 
 pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Decode { paths, seconds } => decode(paths, Duration::from_secs_f64(*seconds)),
+        BenchCommand::Infer {
+            model,
+            samples,
+            frames,
+        } => super::bench_model::infer(model, *samples, *frames),
+        BenchCommand::Train { model, batch } => super::bench_model::train(model, *batch),
     }
 }
 

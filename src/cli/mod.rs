@@ -2,10 +2,13 @@
 //! binary opens the desktop app instead.
 
 mod bench;
+mod bench_model;
 mod frames;
 mod info;
 mod phantom;
+mod predict;
 mod project;
+mod train;
 
 use std::process::ExitCode;
 
@@ -62,6 +65,12 @@ pub enum Command {
     Report(project::ReportArgs),
     /// Set up a study: annotators, task templates, assignments.
     Study(project::StudyArgs),
+    /// Train the segmentation model on a project's finished annotations (or on phantom clips).
+    Train(train::TrainArgs),
+    /// Segment clips with MC dropout: masks, uncertainty maps, per-frame scores and ED/ES.
+    Predict(predict::PredictArgs),
+    /// Dice and Hausdorff distance of a model on a folder in the phantom layout.
+    Evaluate(predict::EvaluateArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -74,6 +83,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Frames(args) => frames::run(&args),
         Command::Phantom(args) => phantom::run(&args),
         Command::Bench(command) => bench::run(&command),
+        Command::Train(args) => train::run(&args),
+        Command::Predict(args) => predict::predict(&args),
+        Command::Evaluate(args) => predict::evaluate(&args),
         Command::Import(args) => project::import(&args),
         Command::Search(args) => project::search(&args),
         Command::Report(args) => project::report(&args),

@@ -13,6 +13,26 @@ use crate::store::{
 pub struct ContourState {
     pub points: Vec<Point>,
     pub status: AnnotationStatus,
+    /// `Model` while it is a model's proposal nobody has edited.
+    pub source: Source,
+    /// The model version that proposed it.
+    pub model_version_id: Option<i64>,
+}
+
+impl ContourState {
+    /// A contour a person drew or edited, as a draft.
+    pub fn drawn(points: Vec<Point>) -> Self {
+        ContourState {
+            points,
+            status: AnnotationStatus::Draft,
+            source: Source::Human,
+            model_version_id: None,
+        }
+    }
+
+    pub fn is_proposal(&self) -> bool {
+        self.source == Source::Model
+    }
 }
 
 /// A key frame mark, with who set it.
@@ -23,6 +43,8 @@ pub struct KeyFrameMark {
     /// The annotator's name, or `None` for a model's proposal.
     pub author: Option<String>,
     pub set_by: SetBy,
+    /// The model version that proposed it, for a model's mark.
+    pub model_version_id: Option<i64>,
 }
 
 /// One undoable step.
@@ -82,9 +104,10 @@ impl ClipDocument {
     ) -> Result<Self, StoreError> {
         let mut document = ClipDocument::new(clip_id, author_id, author, template_id);
         for annotation in project.annotations(clip_id, None)? {
+            // A person's own contours, and the model proposals made for them.
             if annotation.author_id == author_id
                 && annotation.kind == AnnotationKind::Contour
-                && annotation.source == Source::Human
+                && matches!(annotation.source, Source::Human | Source::Model)
                 && annotation.geometry.contour.len() >= 3
             {
                 document.contours.insert(
@@ -92,6 +115,13 @@ impl ClipDocument {
                     ContourState {
                         points: annotation.geometry.contour,
                         status: annotation.status,
+                        // Once edited (a second revision) it is the person's.
+                        source: if annotation.revision > 1 {
+                            Source::Human
+                        } else {
+                            annotation.source
+                        },
+                        model_version_id: annotation.model_version_id,
                     },
                 );
             }
@@ -104,6 +134,7 @@ impl ClipDocument {
                     frame: key.frame,
                     author: key.author,
                     set_by: key.set_by,
+                    model_version_id: key.model_version_id,
                 },
             );
         }
@@ -144,11 +175,33 @@ impl ClipDocument {
 
     /// Replaces (or draws) a contour; it becomes a draft until accepted.
     pub fn set_contour(&mut self, frame: u32, target: &str, points: Vec<Point>) -> Vec<Persist> {
-        let after = ContourState {
-            points,
-            status: AnnotationStatus::Draft,
-        };
-        self.record(self.contour_change(frame, target, Some(after)))
+        self.record(self.contour_change(frame, target, Some(ContourState::drawn(points))))
+    }
+
+    /// Adds a model's contours to `frame` for the structures that have none
+    /// yet (a person's work is never replaced); one undoable step. Returns
+    /// the writes and how many contours were added.
+    pub fn propose(
+        &mut self,
+        frame: u32,
+        proposals: Vec<(String, Vec<Point>)>,
+        model_version_id: Option<i64>,
+    ) -> (Vec<Persist>, usize) {
+        let changes: Vec<Change> = proposals
+            .into_iter()
+            .filter(|(target, points)| points.len() >= 3 && self.contour(frame, target).is_none())
+            .map(|(target, points)| {
+                let proposal = ContourState {
+                    points,
+                    status: AnnotationStatus::Draft,
+                    source: Source::Model,
+                    model_version_id,
+                };
+                self.contour_change(frame, &target, Some(proposal))
+            })
+            .collect();
+        let added = changes.len();
+        (self.record_batch(changes), added)
     }
 
     /// Deletes a contour.
@@ -169,8 +222,8 @@ impl ClipDocument {
                 target: target.to_string(),
                 before: Some(state.clone()),
                 after: Some(ContourState {
-                    points: state.points.clone(),
                     status: AnnotationStatus::Submitted,
+                    ..state.clone()
                 }),
             })
             .collect();
@@ -184,26 +237,25 @@ impl ClipDocument {
             .iter()
             .filter_map(|target| {
                 let source = self.contour(from, target)?;
-                let after = ContourState {
-                    points: source.points.clone(),
-                    status: AnnotationStatus::Draft,
-                };
+                let after = ContourState::drawn(source.points.clone());
                 Some(self.contour_change(to, target, Some(after)))
             })
             .collect();
         self.record_batch(changes)
     }
 
-    /// Marks `frame` as a key frame of `kind`, or removes the mark if it is one.
+    /// Marks `frame` as a key frame of `kind`; on a model's proposed mark this
+    /// accepts it (the mark becomes the person's); on a person's mark it removes it.
     pub fn toggle_key_frame(&mut self, kind: KeyFrameKind, frame: u32) -> Vec<Persist> {
         let before = self.key_frame(frame, kind).cloned();
-        let after = match before {
-            Some(_) => None,
-            None => Some(KeyFrameMark {
+        let after = match &before {
+            Some(mark) if mark.set_by == SetBy::Human => None,
+            _ => Some(KeyFrameMark {
                 kind,
                 frame,
                 author: Some(self.author.clone()),
                 set_by: SetBy::Human,
+                model_version_id: None,
             }),
         };
         self.record(Change::KeyFrame {
@@ -212,6 +264,39 @@ impl ClipDocument {
             before,
             after,
         })
+    }
+
+    /// Adds a model's ED/ES frames where the clip has no mark of that kind
+    /// within a frame; one undoable step. Returns the writes and how many
+    /// marks were added.
+    pub fn propose_key_frames(
+        &mut self,
+        proposals: &[(KeyFrameKind, u32)],
+        model_version_id: Option<i64>,
+    ) -> (Vec<Persist>, usize) {
+        let changes: Vec<Change> = proposals
+            .iter()
+            .filter(|(kind, frame)| {
+                !self
+                    .key_frames
+                    .values()
+                    .any(|m| m.kind == *kind && m.frame.abs_diff(*frame) <= 1)
+            })
+            .map(|&(kind, frame)| Change::KeyFrame {
+                kind,
+                frame,
+                before: None,
+                after: Some(KeyFrameMark {
+                    kind,
+                    frame,
+                    author: None,
+                    set_by: SetBy::Model,
+                    model_version_id,
+                }),
+            })
+            .collect();
+        let added = changes.len();
+        (self.record_batch(changes), added)
     }
 
     pub fn can_undo(&self) -> bool {
@@ -290,6 +375,8 @@ impl ClipDocument {
                             template_id: self.template_id,
                             contour: state.points.clone(),
                             status: state.status,
+                            source: state.source,
+                            model_version_id: state.model_version_id,
                         }]
                     }
                     None => {
@@ -309,7 +396,9 @@ impl ClipDocument {
                             clip_id,
                             kind: *kind,
                             frame: *frame,
-                            author_id,
+                            set_by: mark.set_by,
+                            author_id: (mark.set_by == SetBy::Human).then_some(author_id),
+                            model_version_id: mark.model_version_id,
                         }]
                     }
                     None => {
@@ -396,6 +485,40 @@ mod tests {
         doc.redo();
         assert_eq!(doc.contour(4, LV).unwrap().points, triangle(5.0));
         assert!(!doc.can_redo());
+    }
+
+    #[test]
+    fn proposals_fill_only_empty_structures_and_undo_as_one_step() {
+        let mut doc = document();
+        doc.set_contour(1, LV, triangle(0.0));
+        let proposals = vec![
+            (LV.to_string(), triangle(50.0)),
+            ("Left atrium".to_string(), triangle(20.0)),
+        ];
+        let (writes, added) = doc.propose(1, proposals, Some(9));
+        assert_eq!(added, 1);
+        assert_eq!(
+            doc.contour(1, LV).unwrap().points,
+            triangle(0.0),
+            "the person's contour stays"
+        );
+        let atrium = doc.contour(1, "Left atrium").unwrap();
+        assert!(atrium.is_proposal());
+        assert!(matches!(
+            &writes[..],
+            [Persist::SaveContour {
+                source: Source::Model,
+                model_version_id: Some(9),
+                ..
+            }]
+        ));
+        // Editing a proposal makes it the person's.
+        doc.set_contour(1, "Left atrium", triangle(21.0));
+        assert!(!doc.contour(1, "Left atrium").unwrap().is_proposal());
+        doc.undo();
+        doc.undo();
+        assert!(doc.contour(1, "Left atrium").is_none());
+        assert!(doc.contour(1, LV).is_some());
     }
 
     #[test]

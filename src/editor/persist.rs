@@ -2,7 +2,7 @@
 
 use crate::geometry::Point;
 use crate::store::{
-    AnnotationStatus, ContourKey, Geometry, KeyFrameKind, Project, SetBy, StoreError,
+    AnnotationStatus, ContourKey, Geometry, KeyFrameKind, Project, SetBy, Source, StoreError,
 };
 
 /// One write to the project that an edit needs.
@@ -13,6 +13,9 @@ pub enum Persist {
         template_id: Option<i64>,
         contour: Vec<Point>,
         status: AnnotationStatus,
+        /// Who made it: a person, or a model (a proposal) with its version.
+        source: Source,
+        model_version_id: Option<i64>,
     },
     RemoveContour {
         key: ContourKey,
@@ -21,7 +24,10 @@ pub enum Persist {
         clip_id: i64,
         kind: KeyFrameKind,
         frame: u32,
-        author_id: i64,
+        set_by: SetBy,
+        /// The person who set it (none for a model's proposal).
+        author_id: Option<i64>,
+        model_version_id: Option<i64>,
     },
     ClearKeyFrame {
         clip_id: i64,
@@ -40,13 +46,22 @@ impl Persist {
                 template_id,
                 contour,
                 status,
+                source,
+                model_version_id,
             } => {
                 let geometry = Geometry {
                     contour: contour.clone(),
                     ..Geometry::default()
                 };
                 project
-                    .save_contour(key, *template_id, &geometry, *status)
+                    .save_contour_from(
+                        key,
+                        *template_id,
+                        &geometry,
+                        *status,
+                        *source,
+                        *model_version_id,
+                    )
                     .map(|_| ())
             }
             Persist::RemoveContour { key } => project.remove_contour(key).map(|_| ()),
@@ -54,14 +69,16 @@ impl Persist {
                 clip_id,
                 kind,
                 frame,
+                set_by,
                 author_id,
+                model_version_id,
             } => project.set_key_frame(
                 *clip_id,
                 *kind,
                 *frame,
-                SetBy::Human,
-                Some(*author_id),
-                None,
+                *set_by,
+                *author_id,
+                *model_version_id,
             ),
             Persist::ClearKeyFrame {
                 clip_id,

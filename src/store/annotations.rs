@@ -78,7 +78,8 @@ pub struct Annotation {
     pub removed: bool,
 }
 
-/// Whose contour of which structure on which frame: the editor saves by this
+/// Whose contour (their own, or a model proposal made for them) of which
+/// structure on which frame: the editor saves by this
 /// key, so it never needs to wait for an annotation's id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContourKey {
@@ -151,6 +152,22 @@ impl Project {
         geometry: &Geometry,
         status: AnnotationStatus,
     ) -> Result<i64, StoreError> {
+        self.save_contour_from(key, template_id, geometry, status, Source::Human, None)
+    }
+
+    /// [`Project::save_contour`] for a contour that came from `source`: a new
+    /// annotation records the source and model version. A model's proposal
+    /// never replaces a person's live contour: it is then dropped and the
+    /// person's annotation id returned.
+    pub fn save_contour_from(
+        &mut self,
+        key: &ContourKey,
+        template_id: Option<i64>,
+        geometry: &Geometry,
+        status: AnnotationStatus,
+        source: Source,
+        model_version_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
         self.check_frame(key.clip_id, key.frame)?;
         self.write(|tx| {
             let edit = AnnotationEdit {
@@ -160,12 +177,15 @@ impl Project {
                 status,
             };
             if let Some(id) = find_contour(tx, key, false)? {
-                let current: (String, AnnotationStatus) = tx.query_row(
-                    "SELECT r.geometry, a.status FROM annotations a JOIN annotation_revisions r
+                let current: (String, AnnotationStatus, Source) = tx.query_row(
+                    "SELECT r.geometry, a.status, a.source FROM annotations a JOIN annotation_revisions r
                      ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
                     [id],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
                 )?;
+                if source == Source::Model && current.2 != Source::Model {
+                    return Ok(id);
+                }
                 let unchanged = serde_json::from_str::<Geometry>(&current.0).ok().as_ref()
                     == Some(geometry)
                     && current.1 == status;
@@ -191,8 +211,8 @@ impl Project {
                     kind: AnnotationKind::Contour,
                     target: key.target.clone(),
                     author_id: key.author_id,
-                    source: Source::Human,
-                    model_version_id: None,
+                    source,
+                    model_version_id,
                     status,
                     geometry: geometry.clone(),
                     mask: None,
@@ -364,7 +384,7 @@ fn find_contour(
     Ok(tx
         .query_row(
             "SELECT id FROM annotations WHERE clip_id = ?1 AND frame = ?2 AND target = ?3
-             AND author_id = ?4 AND kind = 'contour' AND source = 'human'
+             AND author_id = ?4 AND kind = 'contour' AND source IN ('human', 'model')
              AND (removed_at IS NOT NULL) = ?5 ORDER BY updated_at DESC, id DESC LIMIT 1",
             params![key.clip_id, key.frame, key.target, key.author_id, removed],
             |row| row.get(0),

@@ -77,29 +77,22 @@ impl Project {
     pub fn model_version(&self, id: i64) -> Result<ModelVersion, StoreError> {
         self.conn
             .query_row(
-                "SELECT id, name, architecture, checkpoint_path, parent_id, training_set, metrics, created_at
-                 FROM model_versions WHERE id = ?1",
+                &format!("{MODEL_SELECT} WHERE id = ?1"),
                 [id],
-                |row| {
-                    let training: String = row.get(5)?;
-                    let metrics: String = row.get(6)?;
-                    Ok(ModelVersion {
-                        id: row.get(0)?,
-                        name: row.get(1)?,
-                        architecture: row.get(2)?,
-                        checkpoint_path: row.get(3)?,
-                        parent_id: row.get(4)?,
-                        training_set: serde_json::from_str(&training).unwrap_or_default(),
-                        metrics: serde_json::from_str(&metrics).unwrap_or_default(),
-                        created_at: row.get(7)?,
-                    })
-                },
+                model_from_row,
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound {
                 what: "model version",
                 name: id.to_string(),
             })
+    }
+
+    /// Every model version, oldest first.
+    pub fn model_versions(&self) -> Result<Vec<ModelVersion>, StoreError> {
+        let mut statement = self.conn.prepare(&format!("{MODEL_SELECT} ORDER BY id"))?;
+        let rows = statement.query_map([], model_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Stores a round with its scores (ranked by descending score) and queried frames.
@@ -149,4 +142,23 @@ impl Project {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+const MODEL_SELECT: &str =
+    "SELECT id, name, architecture, checkpoint_path, parent_id, training_set, metrics, created_at
+     FROM model_versions";
+
+fn model_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ModelVersion> {
+    let training: String = row.get(5)?;
+    let metrics: String = row.get(6)?;
+    Ok(ModelVersion {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        architecture: row.get(2)?,
+        checkpoint_path: row.get(3)?,
+        parent_id: row.get(4)?,
+        training_set: serde_json::from_str(&training).unwrap_or_default(),
+        metrics: serde_json::from_str(&metrics).unwrap_or_default(),
+        created_at: row.get(7)?,
+    })
 }

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod dicom_bad;
 mod dicom_real;
+mod model;
 mod phantom;
 mod store;
 mod ui;

@@ -503,3 +503,94 @@ fn the_gpu_viewer_draws_the_frame_and_tints_the_structure_inside_its_contour() {
         "the frame was drawn (brightest sample {brightest})"
     );
 }
+
+#[test]
+fn the_model_proposes_contours_and_key_frames_that_the_annotator_confirms() {
+    let dirs = dirs();
+    let mut harness = harness(options(&dirs, None, Some("Demo sonographer")));
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    wait_until(&mut harness, "the model", |h| app(h).model_ready());
+
+    // R: the starting model proposes the three structures on this frame.
+    key(&mut harness, Key::R);
+    wait_until(&mut harness, "the proposal", |h| {
+        app(h)
+            .notices()
+            .any(|(_, text)| text.contains("contour(s) proposed"))
+    });
+    let proposal = document(&harness)
+        .contour(0, LV)
+        .expect("an LV proposal")
+        .clone();
+    assert!(proposal.is_proposal() && proposal.status == AnnotationStatus::Draft);
+    assert!(geometry::is_simple(&proposal.points) && geometry::area(&proposal.points) > 200.0);
+    assert!(document(&harness).contour(0, "Left atrium").is_some());
+    // Accepting makes them the annotator's submitted work.
+    press_with(&mut harness, Modifiers::COMMAND, Key::Enter);
+    assert_eq!(
+        document(&harness).contour(0, LV).unwrap().status,
+        AnnotationStatus::Submitted
+    );
+
+    // K: ED and ES proposals over the whole clip; D on a proposed ED confirms it.
+    wait_until(&mut harness, "the model", |h| app(h).model_ready());
+    key(&mut harness, Key::K);
+    wait_until(&mut harness, "the ED/ES proposal", |h| {
+        app(h)
+            .notices()
+            .any(|(_, text)| text.contains("ED/ES frame(s) proposed"))
+    });
+    let proposed: Vec<(KeyFrameKind, u32)> = document(&harness)
+        .key_frames()
+        .filter(|m| m.set_by == echolabel::store::SetBy::Model)
+        .map(|m| (m.kind, m.frame))
+        .collect();
+    assert!(
+        proposed
+            .iter()
+            .any(|(k, _)| *k == KeyFrameKind::EndDiastole),
+        "{proposed:?}"
+    );
+    assert!(
+        proposed.iter().any(|(k, _)| *k == KeyFrameKind::EndSystole),
+        "{proposed:?}"
+    );
+    let ed = proposed
+        .iter()
+        .find(|(k, _)| *k == KeyFrameKind::EndDiastole)
+        .unwrap()
+        .1;
+    while frame(&harness) < ed {
+        key(&mut harness, Key::ArrowRight);
+    }
+    key(&mut harness, Key::D);
+    let mark = document(&harness)
+        .key_frame(ed, KeyFrameKind::EndDiastole)
+        .unwrap();
+    assert_eq!(mark.set_by, echolabel::store::SetBy::Human);
+    assert_eq!(mark.author.as_deref(), Some("Demo sonographer"));
+    wait_saved(&mut harness);
+    drop(harness);
+
+    let project = Project::open(&dirs.demo).unwrap();
+    let clip = project.clips(None).unwrap()[0].id;
+    let annotations = project.annotations(clip, Some(0)).unwrap();
+    assert_eq!(
+        annotations.len(),
+        3,
+        "one annotation per proposed structure: {annotations:?}"
+    );
+    let lv = annotations.iter().find(|a| a.target == LV).unwrap();
+    assert_eq!(lv.source, echolabel::store::Source::Model);
+    assert_eq!(lv.status, AnnotationStatus::Submitted);
+    assert_eq!(lv.author, "Demo sonographer");
+    let keys = project.key_frames(clip).unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| k.frame == ed && k.set_by == echolabel::store::SetBy::Human)
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.set_by == echolabel::store::SetBy::Model)
+    );
+}

@@ -1,0 +1,124 @@
+//! `echolabel bench infer|train`: MC inference and training speed of the MCD
+//! U-Net on the chosen device, with the median of repeated runs after a
+//! warm-up (the first runs compile kernels and fill caches).
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+
+use crate::model::loss::{loss, one_hot};
+use crate::model::mc::{SamplingMode, mc_probabilities, reduce};
+use crate::model::{DevicePreference, LossKind, McdUNet, ModelConfig, select_device};
+
+#[derive(Debug, clap::Args)]
+pub struct ModelBenchArgs {
+    #[arg(long, default_value_t = 256)]
+    pub size: usize,
+    #[arg(long, default_value_t = 16)]
+    pub filters: usize,
+    /// Where the model runs (default: `ECHOLABEL_DEVICE`, else a GPU if there is one, else the CPU).
+    #[arg(long, value_enum)]
+    pub device: Option<DevicePreference>,
+    /// Timed repetitions (after two warm-up runs); the median is printed.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+/// Median seconds of `runs` calls of `work` after two warm-ups, synchronising the device.
+fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
+    let mut once = || {
+        let started = Instant::now();
+        work();
+        device.sync().expect("the device finishes its work");
+        started.elapsed().as_secs_f64()
+    };
+    once();
+    once();
+    let mut times: Vec<f64> = (0..runs.max(1)).map(|_| once()).collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Result<ExitCode> {
+    let compute =
+        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
+            .map_err(anyhow::Error::msg)?;
+    let device = &compute.device;
+    let config = ModelConfig::camus(args.size, args.filters);
+    config.validate().map_err(anyhow::Error::msg)?;
+    let model = McdUNet::new(&config, device);
+    let x = Tensor::<4>::random(
+        [frames, 1, args.size, args.size],
+        burn::tensor::Distribution::Default,
+        device,
+    );
+    println!("device: {}", compute.description);
+    println!(
+        "MC inference, {frames} frame(s) per batch, T = {samples}, {0}×{0}, {1} base filters",
+        args.size, args.filters
+    );
+    println!(
+        "{:<34} {:>12} {:>18}",
+        "mode", "ms / frame", "frame·samples / s"
+    );
+    for (name, mode) in [
+        ("naive (T full passes)", SamplingMode::Naive),
+        ("shared deterministic part", SamplingMode::Shared),
+    ] {
+        let seconds = time(device, args.runs, || {
+            let maps = reduce(mc_probabilities(&model, x.clone(), samples, mode));
+            std::hint::black_box(maps.entropy.into_data());
+        });
+        println!(
+            "{name:<34} {:>12.1} {:>18.1}",
+            seconds * 1000.0 / frames as f64,
+            (frames * samples) as f64 / seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
+    let compute =
+        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
+            .map_err(anyhow::Error::msg)?;
+    let device = compute.device.clone().autodiff();
+    let config = ModelConfig::camus(args.size, args.filters);
+    config.validate().map_err(anyhow::Error::msg)?;
+    let mut model = Some(McdUNet::new(&config, &device));
+    let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+    let x = Tensor::<4>::random(
+        [batch, 1, args.size, args.size],
+        burn::tensor::Distribution::Default,
+        &device,
+    );
+    let labels: Vec<Vec<u8>> = (0..batch)
+        .map(|b| {
+            (0..args.size * args.size)
+                .map(|i| ((i + b) % 4) as u8)
+                .collect()
+        })
+        .collect();
+    let refs: Vec<&[u8]> = labels.iter().map(Vec::as_slice).collect();
+    let y = one_hot(&refs, 4, args.size, &device);
+    println!("device: {}", compute.description);
+    let seconds = time(&compute.device, args.runs, || {
+        let current = model.take().expect("the model is put back after each step");
+        let value = loss(
+            LossKind::CrossEntropyDice,
+            current.forward(x.clone(), true),
+            y.clone(),
+        );
+        let gradients = GradientsParams::from_grads(value.backward(), &current);
+        model = Some(optimizer.step(1e-4, current, gradients));
+    });
+    println!(
+        "Adam step, batch {batch}, BCE + Dice, {0}×{0}, {1} base filters",
+        args.size, args.filters
+    );
+    println!("{:>12} {:>12}", "s / step", "images / s");
+    println!("{seconds:>12.3} {:>12.1}", batch as f64 / seconds);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,175 @@
+//! A loaded model applied to whole frames: resampling to the network's size
+//! and back, MC inference in batches, masks at the clip's resolution, and
+//! contours proposed from them.
+
+use std::path::Path;
+
+use burn::prelude::*;
+
+use super::checkpoint::{self, CheckpointError, ModelHeader};
+use super::mc::{self, FramePrediction, SamplingMode};
+use super::sample::{resize_gray, resize_map};
+use super::unet::McdUNet;
+use crate::geometry::{self, Mask, Point};
+
+/// How far a proposed contour may stray from the mask boundary (pixels):
+/// smooth enough to edit, close enough not to move the Dice.
+pub const PROPOSAL_TOLERANCE: f32 = 0.8;
+
+pub struct Segmenter {
+    pub header: ModelHeader,
+    model: McdUNet,
+    device: Device,
+}
+
+/// The result for one frame.
+#[derive(Debug, Clone)]
+pub struct SegmentedFrame {
+    /// MC maps and scores at the network's resolution.
+    pub prediction: FramePrediction,
+    /// Most probable class per pixel at the frame's resolution.
+    pub mask: Vec<u8>,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl SegmentedFrame {
+    /// Pixels of a class at the frame's resolution.
+    pub fn area(&self, class: usize) -> usize {
+        self.mask
+            .iter()
+            .filter(|&&c| usize::from(c) == class)
+            .count()
+    }
+}
+
+impl Segmenter {
+    pub fn new(header: ModelHeader, model: McdUNet, device: Device) -> Segmenter {
+        Segmenter {
+            header,
+            model,
+            device,
+        }
+    }
+
+    pub fn load(path: &Path, device: &Device) -> Result<Segmenter, CheckpointError> {
+        let (header, model) = checkpoint::load(path, device)?;
+        Ok(Segmenter::new(header, model, device.clone()))
+    }
+
+    pub fn from_bytes(
+        bytes: &[u8],
+        device: &Device,
+        origin: &str,
+    ) -> Result<Segmenter, CheckpointError> {
+        let (header, model) = checkpoint::from_bytes(bytes, device, origin)?;
+        Ok(Segmenter::new(header, model, device.clone()))
+    }
+
+    pub fn model(&self) -> &McdUNet {
+        &self.model
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// MC inference (`samples` passes; 0 = one pass with dropout off) on 8-bit
+    /// grey frames of `width × height`, `batch` frames at a time.
+    pub fn segment(
+        &self,
+        frames: &[&[u8]],
+        width: usize,
+        height: usize,
+        samples: usize,
+        batch: usize,
+    ) -> Vec<SegmentedFrame> {
+        let size = self.header.config.input_size;
+        let inputs: Vec<Vec<f32>> = frames
+            .iter()
+            .map(|gray| resize_gray(gray, width, height, size))
+            .collect();
+        let mut out = Vec::with_capacity(frames.len());
+        for chunk in inputs.chunks(batch.max(1)) {
+            let images: Vec<&[f32]> = chunk.iter().map(Vec::as_slice).collect();
+            let predictions = if samples == 0 {
+                mc::predict_deterministic(&self.model, &images, size, &self.device)
+            } else {
+                mc::predict(
+                    &self.model,
+                    &images,
+                    size,
+                    samples,
+                    SamplingMode::Shared,
+                    &self.device,
+                )
+            };
+            out.extend(predictions.into_iter().map(|prediction| {
+                let mask = upsample_mask(
+                    &prediction.maps.mean,
+                    prediction.maps.classes,
+                    size,
+                    width,
+                    height,
+                );
+                SegmentedFrame {
+                    prediction,
+                    mask,
+                    width,
+                    height,
+                }
+            }));
+        }
+        out
+    }
+
+    /// One closed contour per structure of the model found on the frame, by
+    /// structure name. The myocardium contour is the epicardium: it encloses
+    /// the cavity, as the editor draws it.
+    pub fn proposals(&self, frame: &SegmentedFrame) -> Vec<(String, Vec<Point>)> {
+        let classes = &self.header.config.classes;
+        (1..classes.len())
+            .filter_map(|class| {
+                let enclosed: &[u8] = if classes[class].eq_ignore_ascii_case("myocardium") {
+                    &[1, 2]
+                } else {
+                    &[]
+                };
+                let mut mask =
+                    Mask::from_labels(&frame.mask, frame.width, frame.height, class as u8);
+                for &inner in enclosed {
+                    let inner = Mask::from_labels(&frame.mask, frame.width, frame.height, inner);
+                    for (i, on) in inner.pixels().iter().enumerate() {
+                        if *on {
+                            mask.set(i % frame.width, i / frame.width, true);
+                        }
+                    }
+                }
+                let mask = mask.largest_component().fill_holes();
+                geometry::mask_to_contour(&mask, PROPOSAL_TOLERANCE)
+                    .map(|contour| (classes[class].clone(), contour))
+            })
+            .collect()
+    }
+}
+
+/// Argmax of the mean probabilities, resampled bilinearly to the frame size.
+fn upsample_mask(
+    mean: &[f32],
+    classes: usize,
+    size: usize,
+    width: usize,
+    height: usize,
+) -> Vec<u8> {
+    let pixels = size * size;
+    let planes: Vec<Vec<f32>> = (0..classes)
+        .map(|c| resize_map(&mean[c * pixels..(c + 1) * pixels], size, width, height))
+        .collect();
+    (0..width * height)
+        .map(|i| {
+            (0..classes)
+                .max_by(|&a, &b| planes[a][i].total_cmp(&planes[b][i]))
+                .unwrap_or(0) as u8
+        })
+        .collect()
+}
