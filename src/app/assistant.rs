@@ -47,6 +47,21 @@ enum Work {
     },
 }
 
+/// A finished piece of [`Work`].
+enum Done {
+    Contours(Result<FrameProposal, String>),
+    KeyFrames(KeyFrameResult),
+}
+
+/// A job's result once it has one; a job that died is an error.
+fn outcome<T: Send + 'static>(job: &mut Job<T>) -> Option<Result<T, String>> {
+    match job.poll() {
+        JobState::Running { .. } => None,
+        JobState::Finished(value) => Some(Ok(value)),
+        JobState::Failed(message) => Some(Err(message)),
+    }
+}
+
 struct Training {
     job: Job<Result<Option<TrainedVersion>, String>>,
     history: Arc<Mutex<Vec<EpochReport>>>,
@@ -202,77 +217,58 @@ impl Assistant {
             }
         }
         let version = self.choice.as_ref().and_then(|c| c.version_id);
-        match &mut self.work {
+        let finished = match &mut self.work {
             Some(Work::Contours { clip_id, job }) => {
-                let state = job.poll();
-                if matches!(state, JobState::Running { .. }) {
-                    return;
-                }
-                let clip_id = *clip_id;
-                self.work = None;
-                let Some(session) =
-                    session.filter(|s| s.clip.as_ref().is_some_and(|c| c.record.id == clip_id))
-                else {
-                    return;
-                };
-                match state {
-                    JobState::Finished(Ok(proposal)) => {
-                        let frame = proposal.frame;
-                        let mut added = 0;
-                        session.edit(|document| {
-                            let (writes, count) =
-                                document.propose(frame, proposal.contours, version);
-                            added = count;
-                            writes
-                        });
-                        let entropy = proposal.scores.entropy.mean;
-                        self.last_scores = Some((frame, entropy));
-                        notices.info(match added {
-                            0 => format!("Frame {}: the model found nothing to add", frame + 1),
-                            n => format!(
-                                "Frame {}: {n} contour(s) proposed (mean entropy {entropy:.3}); edit or accept them",
-                                frame + 1
-                            ),
-                        });
-                    }
-                    JobState::Finished(Err(message)) | JobState::Failed(message) => {
-                        notices.error(format!("proposing contours: {message}"))
-                    }
-                    JobState::Running { .. } => {}
-                }
+                outcome(job).map(|result| (*clip_id, Done::Contours(result.and_then(|r| r))))
             }
             Some(Work::KeyFrames { clip_id, job }) => {
-                let state = job.poll();
-                if matches!(state, JobState::Running { .. }) {
-                    return;
-                }
-                let clip_id = *clip_id;
-                self.work = None;
-                let Some(session) =
-                    session.filter(|s| s.clip.as_ref().is_some_and(|c| c.record.id == clip_id))
-                else {
-                    return;
-                };
-                match state {
-                    JobState::Finished(Ok(Some(marks))) => {
-                        let mut added = 0;
-                        session.edit(|document| {
-                            let (writes, count) = document.propose_key_frames(&marks, version);
-                            added = count;
-                            writes
-                        });
-                        notices.info(format!(
-                            "{added} ED/ES frame(s) proposed: press D or S on a proposed frame to confirm it"
-                        ));
-                    }
-                    JobState::Finished(Ok(None)) => notices.info("Finding ED/ES cancelled"),
-                    JobState::Finished(Err(message)) | JobState::Failed(message) => {
-                        notices.error(format!("proposing ED/ES: {message}"))
-                    }
-                    JobState::Running { .. } => {}
-                }
+                outcome(job).map(|result| (*clip_id, Done::KeyFrames(result.and_then(|r| r))))
             }
-            None => {}
+            None => None,
+        };
+        let Some((clip_id, done)) = finished else {
+            return;
+        };
+        self.work = None;
+        // Results for a clip no longer open are dropped: they were asked for it.
+        let Some(session) =
+            session.filter(|s| s.clip.as_ref().is_some_and(|c| c.record.id == clip_id))
+        else {
+            return;
+        };
+        match done {
+            Done::Contours(Ok(proposal)) => {
+                let frame = proposal.frame;
+                let mut added = 0;
+                session.edit(|document| {
+                    let (writes, count) = document.propose(frame, proposal.contours, version);
+                    added = count;
+                    writes
+                });
+                let entropy = proposal.scores.entropy.mean;
+                self.last_scores = Some((frame, entropy));
+                notices.info(match added {
+                    0 => format!("Frame {}: the model found nothing to add", frame + 1),
+                    n => format!(
+                        "Frame {}: {n} contour(s) proposed (mean entropy {entropy:.3}); edit or accept them",
+                        frame + 1
+                    ),
+                });
+            }
+            Done::Contours(Err(message)) => notices.error(format!("proposing contours: {message}")),
+            Done::KeyFrames(Ok(Some(marks))) => {
+                let mut added = 0;
+                session.edit(|document| {
+                    let (writes, count) = document.propose_key_frames(&marks, version);
+                    added = count;
+                    writes
+                });
+                notices.info(format!(
+                    "{added} ED/ES frame(s) proposed: press D or S on a proposed frame to confirm it"
+                ));
+            }
+            Done::KeyFrames(Ok(None)) => notices.info("Finding ED/ES cancelled"),
+            Done::KeyFrames(Err(message)) => notices.error(format!("proposing ED/ES: {message}")),
         }
     }
 

@@ -545,14 +545,13 @@ fn draw_contours(
             continue;
         }
         let active = index == editor.structure;
+        let stored = document.contour(frame, &style.name);
         let points: Option<Vec<Point>> = match &editor.gesture {
             Some(Gesture::Drag {
                 structure, points, ..
             }) if *structure == index => Some(points.clone()),
             Some(Gesture::Stroke { structure, .. }) if *structure == index => None,
-            _ => document
-                .contour(frame, &style.name)
-                .map(|c| c.points.clone()),
+            _ => stored.map(|c| c.points.clone()),
         };
         let Some(points) = points else { continue };
         let screen: Vec<Pos2> = points
@@ -560,10 +559,17 @@ fn draw_contours(
             .map(|p| viewport.screen_from_image(*p))
             .collect();
         let width = if active { 2.0 } else { 1.5 };
-        painter.add(egui::Shape::closed_line(
-            screen.clone(),
-            Stroke::new(width, style.colour),
-        ));
+        let stroke = Stroke::new(width, style.colour);
+        if stored
+            .is_some_and(|c| c.is_proposal() && c.status == crate::store::AnnotationStatus::Draft)
+        {
+            // A model's proposal nobody has checked yet: dashed until edited or accepted.
+            let mut closed = screen.clone();
+            closed.extend(screen.first().copied());
+            painter.extend(egui::Shape::dashed_line(&closed, stroke, 6.0, 4.0));
+        } else {
+            painter.add(egui::Shape::closed_line(screen.clone(), stroke));
+        }
         if active && editor.tool == Tool::Edit {
             for (i, p) in screen.iter().enumerate() {
                 let selected = editor.selected == Some(i);

@@ -537,14 +537,16 @@ impl EchoLabelApp {
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
+                let mut request = None;
                 let action = side_panel::side_panel_ui(
                     ui,
                     &mut self.editor,
                     session.clip.as_mut(),
                     document.as_ref(),
                     &template,
+                    |ui| request = assistant.panel_ui(ui),
                 );
-                (action, assistant.panel_ui(ui))
+                (action, request)
             })
             .inner;
         let timeline_action = egui::Panel::bottom("timeline")

@@ -1,5 +1,6 @@
 //! The right-hand panel: tools, structures (visibility, colour, opacity),
-//! frame actions, window/level and the clip's metadata.
+//! frame actions, the model section (drawn by the caller), window/level and
+//! the clip's metadata.
 
 use eframe::egui;
 
@@ -25,6 +26,7 @@ pub fn side_panel_ui(
     clip: Option<&mut OpenClip>,
     document: Option<&ClipDocument>,
     template: &str,
+    model_section: impl FnOnce(&mut egui::Ui),
 ) -> Option<PanelAction> {
     let mut action = None;
     egui::ScrollArea::vertical().show(ui, |ui| {
@@ -57,11 +59,12 @@ pub fn side_panel_ui(
                 ui.color_edit_button_srgba(&mut style.colour);
                 let state = frame
                     .and_then(|f| document?.contour(f, &style.name))
-                    .map(|c| match c.status {
-                        AnnotationStatus::Draft => "draft",
-                        AnnotationStatus::Submitted => "submitted",
-                        AnnotationStatus::Accepted => "accepted",
-                        AnnotationStatus::Rejected => "rejected",
+                    .map(|c| match (c.status, c.is_proposal()) {
+                        (AnnotationStatus::Draft, true) => "model proposal",
+                        (AnnotationStatus::Draft, false) => "draft",
+                        (AnnotationStatus::Submitted, _) => "submitted",
+                        (AnnotationStatus::Accepted, _) => "accepted",
+                        (AnnotationStatus::Rejected, _) => "rejected",
                     });
                 let label = format!("{} {}", index + 1, style.name);
                 if ui
@@ -126,6 +129,7 @@ pub fn side_panel_ui(
                 }
             }
         });
+        model_section(ui);
         if let Some(clip) = clip {
             ui.separator();
             ui.heading("Display");

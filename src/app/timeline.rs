@@ -5,7 +5,7 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use super::clip_view::{OpenClip, SPEEDS};
 use crate::editor::ClipDocument;
-use crate::store::KeyFrameKind;
+use crate::store::{KeyFrameKind, SetBy};
 
 pub const ED_COLOUR: Color32 = Color32::from_rgb(240, 90, 80);
 pub const ES_COLOUR: Color32 = Color32::from_rgb(90, 160, 255);
@@ -133,10 +133,15 @@ fn scrubber_ui(ui: &mut egui::Ui, clip: &mut OpenClip, document: Option<&ClipDoc
                 ],
                 Stroke::new(2.0, colour),
             );
+            // A model's proposal reads "ED?" until someone confirms it.
+            let label = match mark.set_by {
+                SetBy::Model => format!("{}?", mark.kind.as_str()),
+                SetBy::Human => mark.kind.as_str().to_string(),
+            };
             painter.text(
                 Pos2::new(x, rect.top() + 1.0),
                 egui::Align2::CENTER_TOP,
-                mark.kind.as_str(),
+                label,
                 egui::FontId::proportional(10.0),
                 colour,
             );
@@ -172,5 +177,5 @@ fn scrubber_ui(ui: &mut egui::Ui, clip: &mut OpenClip, document: Option<&ClipDoc
             .clamp(0.0, (count - 1) as f32) as u32;
         clip.go_to(frame);
     }
-    response.on_hover_text("Frames: click or drag to move. Lines mark ED (red) and ES (blue); dots mark frames with contours.");
+    response.on_hover_text("Frames: click or drag to move. Lines mark ED (red) and ES (blue), \"?\" while a model's proposal is unconfirmed; dots mark frames with contours.");
 }

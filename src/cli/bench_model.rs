@@ -10,7 +10,7 @@ use burn::prelude::*;
 
 use crate::model::loss::{loss, one_hot};
 use crate::model::mc::{SamplingMode, mc_probabilities, reduce};
-use crate::model::{DevicePreference, LossKind, McdUNet, ModelConfig, select_device};
+use crate::model::{Architecture, DevicePreference, LossKind, McdUNet, ModelConfig, select_device};
 
 #[derive(Debug, clap::Args)]
 pub struct ModelBenchArgs {
@@ -18,6 +18,8 @@ pub struct ModelBenchArgs {
     pub size: usize,
     #[arg(long, default_value_t = 16)]
     pub filters: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub architecture: Architecture,
     /// Where the model runs (default: `ECHOLABEL_DEVICE`, else a GPU if there is one, else the CPU).
     #[arg(long, value_enum)]
     pub device: Option<DevicePreference>,
@@ -46,7 +48,7 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
         select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
             .map_err(anyhow::Error::msg)?;
     let device = &compute.device;
-    let config = ModelConfig::camus(args.size, args.filters);
+    let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
     let model = McdUNet::new(&config, device);
     let x = Tensor::<4>::random(
@@ -56,8 +58,10 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
     );
     println!("device: {}", compute.description);
     println!(
-        "MC inference, {frames} frame(s) per batch, T = {samples}, {0}×{0}, {1} base filters",
-        args.size, args.filters
+        "{}: MC inference, {frames} frame(s) per batch, T = {samples}, {1}×{1}, {2} base filters",
+        args.architecture.name(),
+        args.size,
+        args.filters
     );
     println!(
         "{:<34} {:>12} {:>18}",
@@ -85,7 +89,7 @@ pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
         select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
             .map_err(anyhow::Error::msg)?;
     let device = compute.device.clone().autodiff();
-    let config = ModelConfig::camus(args.size, args.filters);
+    let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
     let mut model = Some(McdUNet::new(&config, &device));
     let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();

@@ -11,8 +11,8 @@ use anyhow::Context;
 use crate::model::dataset::{phantom_clips, to_samples};
 use crate::model::tasks::{ProjectTraining, train_project};
 use crate::model::{
-    DevicePreference, LossKind, ModelConfig, TrainEvent, TrainOptions, checkpoint, select_device,
-    train,
+    Architecture, DevicePreference, LossKind, ModelConfig, TrainEvent, TrainOptions, checkpoint,
+    select_device, train,
 };
 use crate::store::Project;
 
@@ -54,6 +54,9 @@ pub struct TrainArgs {
     /// Filters of the first level (doubled at each of the 5 levels).
     #[arg(long, default_value_t = 16)]
     pub filters: usize,
+    /// Network family (the multi-architecture ensemble trains one of each).
+    #[arg(long, value_enum, default_value_t)]
+    pub architecture: Architecture,
     /// Segment the LV only (binary) instead of the three CAMUS structures.
     #[arg(long)]
     pub lv_only: bool,
@@ -73,7 +76,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         ModelConfig::lv_only(args.size, args.filters)
     } else {
         ModelConfig::camus(args.size, args.filters)
-    };
+    }
+    .with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
     let compute =
         select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)

@@ -8,8 +8,40 @@ pub const CAMUS_CLASSES: [&str; 4] = ["background", "LV endocardium", "Myocardiu
 /// Classes of the binary LV output.
 pub const LV_CLASSES: [&str; 2] = ["background", "LV endocardium"];
 
+/// The network family: the plain MCD U-Net, or its residual variants for
+/// the multi-architecture ensemble. All share the levels, the dropout layers
+/// and the split at the first dropout layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    /// Two conv–BN–ReLU per level.
+    #[default]
+    #[value(name = "unet")]
+    UNet,
+    /// Residual levels (identity or 1×1-projected shortcuts).
+    #[value(name = "resunet")]
+    ResUNet,
+    /// Residual levels with squeeze-excitation, an ASPP bridge and attention-gated skips.
+    #[value(name = "resunet++")]
+    #[serde(rename = "resunet++")]
+    ResUNetPlusPlus,
+}
+
+impl Architecture {
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::UNet => "mcd-unet",
+            Architecture::ResUNet => "mcd-resunet",
+            Architecture::ResUNetPlusPlus => "mcd-resunet++",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// Files written before the residual variants existed are U-Nets.
+    #[serde(default)]
+    pub architecture: Architecture,
     /// Side of the square input; a multiple of 2^(depth − 1).
     pub input_size: usize,
     /// Output classes, background first: [`CAMUS_CLASSES`] or [`LV_CLASSES`].
@@ -29,6 +61,7 @@ impl ModelConfig {
     /// The MCD U-Net for the CAMUS structures at `input_size`.
     pub fn camus(input_size: usize, base_filters: usize) -> ModelConfig {
         ModelConfig {
+            architecture: Architecture::UNet,
             input_size,
             classes: CAMUS_CLASSES.iter().map(|c| c.to_string()).collect(),
             base_filters,
@@ -43,6 +76,14 @@ impl ModelConfig {
         ModelConfig {
             classes: LV_CLASSES.iter().map(|c| c.to_string()).collect(),
             ..ModelConfig::camus(input_size, base_filters)
+        }
+    }
+
+    /// The same network in another family.
+    pub fn with_architecture(self, architecture: Architecture) -> ModelConfig {
+        ModelConfig {
+            architecture,
+            ..self
         }
     }
 

@@ -25,7 +25,7 @@ pub mod unet;
 mod testing;
 
 pub use checkpoint::{CheckpointError, ModelHeader};
-pub use config::ModelConfig;
+pub use config::{Architecture, ModelConfig};
 pub use device::{ComputeDevice, DevicePreference, select_device};
 pub use key_frames::{KeyFrameProposal, detect_key_frames};
 pub use loss::LossKind;

@@ -1,5 +1,7 @@
 //! The MCD U-Net: a depth-5 U-Net whose deepest levels end in dropout that
 //! stays on at inference, so repeated passes sample the model's uncertainty.
+//! The same struct builds the residual variants (ResUNet, ResUNet++) from
+//! [`Architecture`], so every family shares MC inference and training.
 //!
 //! The network is split at the first dropout layer: [`McdUNet::shared`] runs
 //! the deterministic upper encoder once per image, [`McdUNet::sample`] runs
@@ -9,14 +11,18 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::prelude::*;
 
-use super::config::ModelConfig;
-use super::layers::{DoubleConv, mc_dropout};
+use super::config::{Architecture, ModelConfig};
+use super::layers::{Aspp, AttentionGate, ConvBlock, mc_dropout};
 
 #[derive(Module, Debug)]
 pub struct McdUNet {
-    encoder: Vec<DoubleConv>,
+    encoder: Vec<ConvBlock>,
+    /// ASPP after the bottleneck (ResUNet++ only).
+    bridge: Option<Aspp>,
     upsample: Vec<ConvTranspose2d>,
-    decoder: Vec<DoubleConv>,
+    /// One attention gate per skip, decoder order (ResUNet++ only).
+    gates: Vec<AttentionGate>,
+    decoder: Vec<ConvBlock>,
     pool: MaxPool2d,
     head: Conv2d,
     dropout: f64,
@@ -52,10 +58,13 @@ impl SharedFeatures {
 impl McdUNet {
     pub fn new(config: &ModelConfig, device: &Device) -> Self {
         let filters = config.filters();
+        let residual = config.architecture != Architecture::UNet;
+        let plus = config.architecture == Architecture::ResUNetPlusPlus;
+        let block = |input, output| ConvBlock::new(input, output, residual, plus, device);
         let encoder = (0..config.depth)
             .map(|level| {
                 let input = if level == 0 { 1 } else { filters[level - 1] };
-                DoubleConv::new(input, filters[level], device)
+                block(input, filters[level])
             })
             .collect();
         let upsample = (0..config.depth - 1)
@@ -68,11 +77,20 @@ impl McdUNet {
             .collect();
         let decoder = (0..config.depth - 1)
             .rev()
-            .map(|level| DoubleConv::new(2 * filters[level], filters[level], device))
+            .map(|level| block(2 * filters[level], filters[level]))
             .collect();
+        let gates = match plus {
+            true => (0..config.depth - 1)
+                .rev()
+                .map(|level| AttentionGate::new(filters[level], device))
+                .collect(),
+            false => Vec::new(),
+        };
         Self {
             encoder,
+            bridge: plus.then(|| Aspp::new(filters[config.depth - 1], device)),
             upsample,
+            gates,
             decoder,
             pool: MaxPool2dConfig::new([2, 2]).init(),
             head: Conv2dConfig::new([filters[0], config.classes.len()], [1, 1]).init(device),
@@ -110,9 +128,17 @@ impl McdUNet {
             let features = self.encoder[level].forward(self.pool.forward(x));
             x = mc_dropout(features, self.dropout, dropout);
         }
+        if let Some(bridge) = &self.bridge {
+            x = bridge.forward(x);
+        }
         for (block, (up, decode)) in self.upsample.iter().zip(&self.decoder).enumerate() {
             let skip = skips.pop().expect("one skip per decoder level");
-            let joined = Tensor::cat(vec![skip, up.forward(x)], 1);
+            let upsampled = up.forward(x);
+            let skip = match self.gates.get(block) {
+                Some(gate) => gate.forward(skip, upsampled.clone()),
+                None => skip,
+            };
+            let joined = Tensor::cat(vec![skip, upsampled], 1);
             x = decode.forward(joined);
             x = mc_dropout(
                 x,
@@ -140,14 +166,39 @@ mod tests {
     use super::super::layers::mc_dropout;
     use super::super::testing::{SIZE, batch, tiny_config, trained};
     use super::*;
+    use burn::tensor::Distribution;
 
     #[test]
-    fn logits_have_one_channel_per_class_at_input_size() {
+    fn every_architecture_gives_one_channel_per_class_at_input_size() {
         let device = Device::flex();
-        let model = McdUNet::new(&tiny_config(), &device);
-        let x = Tensor::<4>::zeros([2, 1, SIZE, SIZE], &device);
-        assert_eq!(model.forward(x.clone(), true).dims(), [2, 4, SIZE, SIZE]);
-        assert_eq!(model.embedding(x).dims(), [2, 64]);
+        let x = Tensor::<4>::random([2, 1, SIZE, SIZE], Distribution::Default, &device);
+        let mut parameters = Vec::new();
+        for architecture in [
+            Architecture::UNet,
+            Architecture::ResUNet,
+            Architecture::ResUNetPlusPlus,
+        ] {
+            let model = McdUNet::new(&tiny_config().with_architecture(architecture), &device);
+            assert_eq!(
+                model.forward(x.clone(), true).dims(),
+                [2, 4, SIZE, SIZE],
+                "{architecture:?}"
+            );
+            assert_eq!(model.embedding(x.clone()).dims(), [2, 64]);
+            // Dropout off, the shared split reproduces the full pass in every family.
+            let full: Vec<f32> = model.forward(x.clone(), false).try_into_vec_as().unwrap();
+            let split: Vec<f32> = model
+                .sample(model.shared(x.clone()), false)
+                .try_into_vec_as()
+                .unwrap();
+            assert!(full.iter().zip(&split).all(|(a, b)| (a - b).abs() < 1e-5));
+            parameters.push(model.num_params());
+        }
+        // The residual variants add projections; ResUNet++ adds SE, ASPP and gates.
+        assert!(
+            parameters[0] < parameters[1] && parameters[1] < parameters[2],
+            "{parameters:?}"
+        );
     }
 
     #[test]

@@ -138,6 +138,8 @@ fn press_with(harness: &mut H, modifiers: Modifiers, key: Key) {
 
 fn wait_saved(harness: &mut H) {
     wait_until(harness, "every change to be saved", |h| app(h).all_saved());
+    // The store may have finished after the last frame was drawn: draw one more.
+    harness.step();
 }
 
 /// Answers "who is annotating?" with the demo sonographer.
