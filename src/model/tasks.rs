@@ -144,7 +144,8 @@ pub struct ProjectTraining {
     pub config: ModelConfig,
     pub options: TrainOptions,
     pub include_pseudo_labels: bool,
-    /// Start from the newest compatible model version.
+    /// Start from the newest compatible model version (or, for a project's
+    /// first model, from the shipped starting model when it has the same shape).
     pub warm_start: bool,
     /// Where to write the model (default: `checkpoints/model-NNN.elm` in the project).
     pub out: Option<PathBuf>,
@@ -183,12 +184,13 @@ pub fn train_project(
     let warm = match &parent {
         Some(version) => {
             let path = project.root().join(&version.checkpoint_path);
-            Segmenter::load(&path, &device.device)
-                .ok()
-                .filter(|s| s.header.config == *config)
+            Segmenter::load(&path, &device.device).ok()
         }
+        // A project's first model starts from the shipped one it replaces.
+        None if training.warm_start => ModelChoice::starting_model().load(device).ok(),
         None => None,
-    };
+    }
+    .filter(|previous| previous.header.config == *config);
     let outcome = train(
         config,
         &training.options,
@@ -216,7 +218,7 @@ pub fn train_project(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let warm_started_from = warm.and(parent.as_ref().map(|p| p.id));
+    let warm_started_from = warm.as_ref().and(parent.as_ref().map(|p| p.id));
     let version_id = project
         .add_model_version(
             &name,

@@ -387,3 +387,48 @@ fn without_a_gpu_the_model_falls_back_to_the_cpu_and_says_so() {
             .contains("ECHOLABEL_DEVICE=tpu: expected auto, gpu or cpu")
     );
 }
+
+#[test]
+fn proposed_contours_are_simple_closed_and_match_the_true_structures() {
+    let segmenter = starting_model(&cpu().device);
+    let clip = &phantom_clips(UNSEEN_SEED + 2, 1, 10)[0];
+    let (width, height) = (clip.frames[0].width, clip.frames[0].height);
+    let grays: Vec<&[u8]> = clip.frames.iter().map(|f| f.gray.as_slice()).collect();
+    for (frame, result) in clip
+        .frames
+        .iter()
+        .zip(segmenter.segment(&grays, width, height, 4, 4))
+    {
+        let proposals = segmenter.proposals(&result);
+        let names: Vec<&str> = proposals.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["LV endocardium", "Myocardium", "Left atrium"]);
+        for (name, contour) in &proposals {
+            assert!(
+                echolabel::geometry::is_simple(contour),
+                "{name} on frame {} crosses itself",
+                frame.frame
+            );
+        }
+        let filled = |name: &str| {
+            let contour = &proposals.iter().find(|(n, _)| n == name).unwrap().1;
+            echolabel::geometry::fill(contour, width, height)
+        };
+        // The LV contour covers the true cavity; the myocardium (epicardial) contour encloses it.
+        let lv = filled("LV endocardium");
+        let dice = lv.dice(&Mask::from_labels(&frame.labels, width, height, 1));
+        assert!(
+            dice > 0.9,
+            "LV contour Dice {dice} on frame {}",
+            frame.frame
+        );
+        let epicardium = filled("Myocardium");
+        let inside = lv
+            .pixels()
+            .iter()
+            .zip(epicardium.pixels())
+            .filter(|(l, e)| **l && **e)
+            .count();
+        assert!(inside as f64 > 0.95 * lv.count() as f64);
+        assert!(epicardium.count() > lv.count());
+    }
+}

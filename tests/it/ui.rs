@@ -596,3 +596,49 @@ fn the_model_proposes_contours_and_key_frames_that_the_annotator_confirms() {
             .any(|k| k.set_by == echolabel::store::SetBy::Model)
     );
 }
+
+#[test]
+fn training_from_the_desktop_stores_a_version_that_then_makes_the_proposals() {
+    let dirs = dirs();
+    let mut harness = harness(options(&dirs, None, Some("Demo sonographer")));
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    // Finished contours on two clips: model proposals, accepted.
+    for clip in 0..2 {
+        if clip > 0 {
+            key(&mut harness, Key::ArrowDown);
+            wait_until(&mut harness, "the next clip", |h| {
+                app(h).clip_ready() && document(h).annotated_frames().is_empty()
+            });
+        }
+        wait_until(&mut harness, "the model", |h| app(h).model_ready());
+        key(&mut harness, Key::R);
+        wait_until(&mut harness, "the proposal", |h| {
+            document(h).contour(0, LV).is_some()
+        });
+        press_with(&mut harness, Modifiers::COMMAND, Key::Enter);
+    }
+    wait_saved(&mut harness);
+    harness.get_by_label("Train new version").click();
+    wait_until(&mut harness, "the live plot", |h| {
+        h.query_by_label_contains("Model training").is_some()
+    });
+    wait_until(&mut harness, "training to finish", |h| {
+        app(h)
+            .notices()
+            .any(|(_, text)| text.starts_with("Model version 1 trained"))
+    });
+    wait_until(&mut harness, "the new model", |h| {
+        h.query_by_label_contains("model version 1").is_some()
+    });
+    drop(harness);
+
+    let project = Project::open(&dirs.demo).unwrap();
+    let versions = project.model_versions().unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        versions[0].training_set.len(),
+        6,
+        "3 structures on 2 frames"
+    );
+    assert!(dirs.demo.join(&versions[0].checkpoint_path).is_file());
+}
