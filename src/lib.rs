@@ -3,9 +3,13 @@
 //!
 //! Everything but the user interface lives in modules that never import egui:
 //! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
-//! [`cli`] is the headless command line. [`app`] is the desktop UI, and only it.
+//! [`store`] is the project database, [`geometry`] and [`editor`] hold the
+//! contour work, [`jobs`] runs work in the background, [`model`] segments with
+//! uncertainty, [`active`] chooses what to label, [`cli`] is the headless
+//! command line. [`app`] is the desktop UI, and only it.
 #![forbid(unsafe_code)]
 
+pub mod active;
 pub mod app;
 pub mod cli;
 pub mod demo;

@@ -1,0 +1,16 @@
+//! Active learning: which unlabelled frames a person should label next, and
+//! which model predictions may become pseudo-labels.
+//!
+//! Every strategy works on what MC inference already computed per frame
+//! ([`crate::model::UncertaintyScores`], encoder embeddings, ensemble
+//! members' mean probabilities), so ranking a pool costs no extra passes.
+
+pub mod diversity;
+pub mod semi;
+pub mod strategies;
+
+pub use diversity::{fuzzy_c_means, greedy_k_center, pca};
+pub use semi::{
+    ceal_pseudo_labels, ceal_threshold, hard_cases, ssal_pseudo_labels, threshold_variance,
+};
+pub use strategies::{Candidate, Strategy, select};

@@ -1,0 +1,328 @@
+//! Acquisition strategies: rank a pool of unlabelled frames and take a
+//! budget of them for the annotator.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::diversity::{fuzzy_c_means, greedy_k_center, pca};
+use crate::model::UncertaintyScores;
+use crate::model::uncertainty::entropy;
+
+/// What is known about one unlabelled frame.
+#[derive(Debug, Clone, Default)]
+pub struct Candidate {
+    pub scores: UncertaintyScores,
+    /// Encoder features (the diversity strategies' space).
+    pub embedding: Vec<f32>,
+    /// From an ensemble's members' mean probabilities, when one was run.
+    pub ensemble: Option<EnsembleScores>,
+}
+
+/// Mean over pixels of the ensemble's predictive entropy and of the members'
+/// disagreement (entropy of the mean minus mean entropy: the ensemble's BALD).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleScores {
+    pub entropy: f32,
+    pub disagreement: f32,
+}
+
+impl EnsembleScores {
+    /// From each member's class-major mean probabilities (`classes × pixels`).
+    pub fn of(members: &[&[f32]], classes: usize) -> EnsembleScores {
+        let pixels = members.first().map_or(0, |m| m.len() / classes.max(1));
+        if pixels == 0 {
+            return EnsembleScores::default();
+        }
+        let count = members.len() as f32;
+        let (mut total, mut expected) = (0.0, 0.0);
+        for i in 0..pixels {
+            let mean = (0..classes)
+                .map(|c| members.iter().map(|m| m[c * pixels + i]).sum::<f32>() / count);
+            total += entropy(mean);
+            expected += members
+                .iter()
+                .map(|m| entropy((0..classes).map(|c| m[c * pixels + i])))
+                .sum::<f32>()
+                / count;
+        }
+        EnsembleScores {
+            entropy: total / pixels as f32,
+            disagreement: (total - expected) / pixels as f32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    Random,
+    /// Sum of the per-pixel MC entropy (large uncertain regions first).
+    PixelWise,
+    /// Mean entropy of one deterministic pass.
+    MaxEntropy,
+    McEntropy,
+    McVariance,
+    Bald,
+    /// Entropy of the ensemble's mean prediction.
+    EnsembleEntropy,
+    /// Disagreement between the ensemble's members.
+    EnsembleDisagreement,
+    /// Greedy K-Center on encoder embeddings (core-set).
+    KCenter,
+    /// The most typical frame of each fuzzy C-means cluster of the PCA-reduced embeddings.
+    FuzzyCMeans,
+    /// The most uncertain (MC entropy) frames, then K-Center among them.
+    UncertaintyThenDiversity,
+    /// K-Center over the pool, then the most uncertain among those.
+    DiversityThenUncertainty,
+}
+
+/// How many more candidates a hybrid's first stage keeps than the budget.
+const HYBRID_FACTOR: usize = 3;
+/// PCA components before fuzzy C-means.
+const PCA_COMPONENTS: usize = 8;
+
+impl Strategy {
+    /// The per-frame score of the score-ranked strategies (higher = ask first).
+    pub fn score(self, candidate: &Candidate) -> Option<f32> {
+        let s = &candidate.scores;
+        match self {
+            Strategy::PixelWise => Some(s.entropy.sum),
+            Strategy::MaxEntropy => Some(s.single_pass_entropy.mean),
+            Strategy::McEntropy => Some(s.entropy.mean),
+            Strategy::McVariance => Some(s.variance.mean),
+            Strategy::Bald => Some(s.bald.mean),
+            Strategy::EnsembleEntropy => candidate.ensemble.map(|e| e.entropy),
+            Strategy::EnsembleDisagreement => candidate.ensemble.map(|e| e.disagreement),
+            _ => None,
+        }
+    }
+}
+
+/// Indices of the `budget` candidates to label next, in asking order.
+/// `labelled` are the embeddings of frames already labelled (for K-Center).
+pub fn select(
+    strategy: Strategy,
+    candidates: &[Candidate],
+    labelled: &[Vec<f32>],
+    budget: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let budget = budget.min(candidates.len());
+    match strategy {
+        Strategy::Random => {
+            let mut order: Vec<usize> = (0..candidates.len()).collect();
+            order.shuffle(&mut StdRng::seed_from_u64(seed));
+            order.truncate(budget);
+            order
+        }
+        Strategy::KCenter => k_center(
+            candidates,
+            &(0..candidates.len()).collect::<Vec<_>>(),
+            labelled,
+            budget,
+        ),
+        Strategy::FuzzyCMeans => typical_per_cluster(candidates, budget, seed),
+        Strategy::UncertaintyThenDiversity => {
+            let shortlist = top_by(
+                Strategy::McEntropy,
+                candidates,
+                (0..candidates.len()).collect(),
+                budget * HYBRID_FACTOR,
+            );
+            k_center(candidates, &shortlist, labelled, budget)
+        }
+        Strategy::DiversityThenUncertainty => {
+            let all: Vec<usize> = (0..candidates.len()).collect();
+            let shortlist = k_center(candidates, &all, labelled, budget * HYBRID_FACTOR);
+            top_by(Strategy::McEntropy, candidates, shortlist, budget)
+        }
+        scored => top_by(scored, candidates, (0..candidates.len()).collect(), budget),
+    }
+}
+
+/// The `take` of `among` with the highest `strategy` score (missing scores last).
+fn top_by(
+    strategy: Strategy,
+    candidates: &[Candidate],
+    mut among: Vec<usize>,
+    take: usize,
+) -> Vec<usize> {
+    let score = |i: usize| strategy.score(&candidates[i]).unwrap_or(f32::NEG_INFINITY);
+    among.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+    among.truncate(take);
+    among
+}
+
+/// Greedy K-Center restricted to `among`, away from the labelled embeddings.
+fn k_center(
+    candidates: &[Candidate],
+    among: &[usize],
+    labelled: &[Vec<f32>],
+    take: usize,
+) -> Vec<usize> {
+    let mut points: Vec<Vec<f32>> = among
+        .iter()
+        .map(|&i| candidates[i].embedding.clone())
+        .collect();
+    let labelled_indices: Vec<usize> = (points.len()..points.len() + labelled.len()).collect();
+    points.extend(labelled.iter().cloned());
+    greedy_k_center(&points, &labelled_indices, take)
+        .into_iter()
+        .map(|p| among[p])
+        .collect()
+}
+
+/// PCA, fuzzy C-means with `budget` clusters, then each cluster's member with
+/// the highest membership.
+fn typical_per_cluster(candidates: &[Candidate], budget: usize, seed: u64) -> Vec<usize> {
+    if budget == 0 {
+        return Vec::new();
+    }
+    let embeddings: Vec<Vec<f32>> = candidates.iter().map(|c| c.embedding.clone()).collect();
+    let reduced = pca(&embeddings, PCA_COMPONENTS);
+    let clusters = fuzzy_c_means(&reduced, budget, 2.0, 1e-4, seed);
+    let mut picked: Vec<usize> = Vec::new();
+    for k in 0..clusters.centres.len() {
+        let best = (0..candidates.len())
+            .filter(|i| !picked.contains(i))
+            .max_by(|&a, &b| clusters.memberships[a][k].total_cmp(&clusters.memberships[b][k]));
+        picked.extend(best);
+    }
+    picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MapScore;
+
+    fn candidate(
+        entropy: f32,
+        variance: f32,
+        bald: f32,
+        single: f32,
+        embedding: [f32; 2],
+    ) -> Candidate {
+        let score = |mean: f32| MapScore {
+            mean,
+            sum: mean * 100.0,
+            max: mean * 2.0,
+        };
+        Candidate {
+            scores: UncertaintyScores {
+                entropy: score(entropy),
+                variance: score(variance),
+                bald: score(bald),
+                single_pass_entropy: score(single),
+            },
+            embedding: embedding.to_vec(),
+            ensemble: None,
+        }
+    }
+
+    #[test]
+    fn each_uncertainty_strategy_ranks_by_its_own_score() {
+        let pool = [
+            candidate(0.9, 0.01, 0.05, 0.2, [0.0, 0.0]),
+            candidate(0.3, 0.20, 0.30, 0.1, [1.0, 0.0]),
+            candidate(0.5, 0.05, 0.10, 0.9, [2.0, 0.0]),
+        ];
+        assert_eq!(select(Strategy::McEntropy, &pool, &[], 2, 0), [0, 2]);
+        assert_eq!(select(Strategy::PixelWise, &pool, &[], 1, 0), [0]);
+        assert_eq!(select(Strategy::MaxEntropy, &pool, &[], 1, 0), [2]);
+        assert_eq!(select(Strategy::McVariance, &pool, &[], 1, 0), [1]);
+        // BALD prefers the frame whose passes disagree over the one that is merely unsure.
+        assert_eq!(select(Strategy::Bald, &pool, &[], 1, 0), [1]);
+    }
+
+    #[test]
+    fn bald_scores_favour_disagreeing_ensembles() {
+        // Two members that agree on an unsure (½, ½) pixel vs two that contradict each other.
+        let unsure = [0.5, 0.5];
+        let agree = EnsembleScores::of(&[&unsure, &unsure], 2);
+        let disagree = EnsembleScores::of(&[&[1.0, 0.0], &[0.0, 1.0]], 2);
+        assert!(
+            (agree.entropy - disagree.entropy).abs() < 1e-5,
+            "same predictive entropy"
+        );
+        assert!(agree.disagreement.abs() < 1e-5);
+        assert!((disagree.disagreement - std::f32::consts::LN_2).abs() < 1e-5);
+        let mut pool = vec![candidate(0.1, 0.0, 0.0, 0.0, [0.0, 0.0]); 2];
+        pool[0].ensemble = Some(agree);
+        pool[1].ensemble = Some(disagree);
+        assert_eq!(
+            select(Strategy::EnsembleDisagreement, &pool, &[], 1, 0),
+            [1]
+        );
+    }
+
+    #[test]
+    fn random_is_reproducible_and_never_repeats() {
+        let pool = vec![Candidate::default(); 20];
+        let a = select(Strategy::Random, &pool, &[], 8, 5);
+        assert_eq!(a, select(Strategy::Random, &pool, &[], 8, 5));
+        assert_ne!(a, select(Strategy::Random, &pool, &[], 8, 6));
+        let mut unique = a.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 8);
+    }
+
+    #[test]
+    fn diversity_strategies_cover_the_pool() {
+        // Three groups of frames; the labelled set already covers the first.
+        let mut pool = Vec::new();
+        for (group, centre) in [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]].iter().enumerate() {
+            for i in 0..5 {
+                let e = [centre[0] + i as f32 * 0.1, centre[1]];
+                pool.push(candidate(0.1 * group as f32, 0.0, 0.0, 0.0, e));
+            }
+        }
+        let labelled = vec![vec![0.2, 0.0]];
+        let group = |i: usize| i / 5;
+        let picked = select(Strategy::KCenter, &pool, &labelled, 2, 0);
+        let mut groups: Vec<usize> = picked.iter().map(|&i| group(i)).collect();
+        groups.sort_unstable();
+        assert_eq!(
+            groups,
+            [1, 2],
+            "K-Center goes to the unlabelled groups: {picked:?}"
+        );
+        let picked = select(Strategy::FuzzyCMeans, &pool, &[], 3, 1);
+        let mut groups: Vec<usize> = picked.iter().map(|&i| group(i)).collect();
+        groups.sort_unstable();
+        assert_eq!(
+            groups,
+            [0, 1, 2],
+            "one typical frame per cluster: {picked:?}"
+        );
+    }
+
+    #[test]
+    fn hybrids_combine_uncertainty_and_diversity() {
+        // Uncertain frames sit in two places; the most uncertain ones are near-duplicates.
+        let pool = vec![
+            candidate(0.90, 0.0, 0.0, 0.0, [0.0, 0.0]),
+            candidate(0.89, 0.0, 0.0, 0.0, [0.01, 0.0]),
+            candidate(0.70, 0.0, 0.0, 0.0, [5.0, 5.0]),
+            candidate(0.01, 0.0, 0.0, 0.0, [9.0, 9.0]),
+            candidate(0.02, 0.0, 0.0, 0.0, [-9.0, 9.0]),
+            candidate(0.03, 0.0, 0.0, 0.0, [9.0, -9.0]),
+        ];
+        // Uncertainty first (top 6 → all), then spread: not both near-duplicates.
+        let picked = select(Strategy::UncertaintyThenDiversity, &pool[..3], &[], 2, 0);
+        assert!(
+            picked.contains(&2) && !(picked.contains(&0) && picked.contains(&1)),
+            "{picked:?}"
+        );
+        // McEntropy alone would take the two duplicates.
+        assert_eq!(select(Strategy::McEntropy, &pool, &[], 2, 0), [0, 1]);
+        // Diversity first keeps spread-out frames, then the most uncertain of them.
+        let picked = select(Strategy::DiversityThenUncertainty, &pool, &[], 1, 0);
+        assert_eq!(picked.len(), 1);
+        assert!(pool[picked[0]].scores.entropy.mean >= 0.03, "{picked:?}");
+    }
+}
