@@ -7,6 +7,7 @@
 
 pub mod diversity;
 pub mod semi;
+pub mod simulation;
 pub mod strategies;
 
 pub use diversity::{fuzzy_c_means, greedy_k_center, pca};

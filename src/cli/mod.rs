@@ -8,6 +8,7 @@ mod info;
 mod phantom;
 mod predict;
 mod project;
+mod simulate;
 mod train;
 
 use std::process::ExitCode;
@@ -71,6 +72,8 @@ pub enum Command {
     Predict(predict::PredictArgs),
     /// Dice and Hausdorff distance of a model on a folder in the phantom layout.
     Evaluate(predict::EvaluateArgs),
+    /// Active-learning simulation on a fully labelled folder: learning curves per strategy.
+    Simulate(simulate::SimulateArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -84,6 +87,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Phantom(args) => phantom::run(&args),
         Command::Bench(command) => bench::run(&command),
         Command::Train(args) => train::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Evaluate(args) => predict::evaluate(&args),
         Command::Import(args) => project::import(&args),

@@ -432,3 +432,52 @@ fn proposed_contours_are_simple_closed_and_match_the_true_structures() {
         assert!(epicardium.count() > lv.count());
     }
 }
+
+#[test]
+fn simulate_writes_learning_curves_per_strategy_and_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    echolabel::phantom::write_dataset(&data, 4, 3, |_, _| {}).unwrap();
+    let out = dir.path().join("out");
+    let output = echolabel(&[
+        "simulate",
+        "--data",
+        data.to_str().unwrap(),
+        "--strategy",
+        "random,bald,k-center",
+        "--rounds",
+        "2",
+        "--budget",
+        "4",
+        "--initial",
+        "4",
+        "--seeds",
+        "2",
+        "--size",
+        "32",
+        "--filters",
+        "4",
+        "--epochs",
+        "2",
+        "--samples",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let mut curve = csv::Reader::from_path(out.join("curve.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = curve.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3 * 2 * 3, "strategies × seeds × (rounds + 1)");
+    for row in &rows {
+        let (round, labelled): (usize, usize) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert_eq!(labelled, 4 + 4 * round, "{row:?}");
+        let dice: f32 = row[5].parse().unwrap();
+        assert!((0.0..=1.0).contains(&dice));
+    }
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("strategy,round,labelled_percent,dice_mean,dice_sd"));
+    assert_eq!(summary.lines().count(), 1 + 3 * 3);
+    assert!(summary.contains("k-center,2,"), "{summary}");
+}

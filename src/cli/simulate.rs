@@ -1,0 +1,127 @@
+//! `echolabel simulate`: the active-learning loop on a fully labelled folder
+//! (phantom layout) with the ground truth as oracle; learning curves as CSV.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::active::Strategy;
+use crate::active::simulation::{SimulationConfig, simulate, summarise};
+use crate::model::dataset::{read_phantom_folder, to_samples};
+use crate::model::{DevicePreference, ModelConfig, TrainOptions, select_device};
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// A fully labelled folder in the phantom layout.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Strategies to compare.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "random,mc-entropy"
+    )]
+    pub strategy: Vec<Strategy>,
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Frames labelled per round.
+    #[arg(long, default_value_t = 8)]
+    pub budget: usize,
+    /// Frames labelled at random before the first round.
+    #[arg(long, default_value_t = 8)]
+    pub initial: usize,
+    /// Number of seeds (runs per strategy): 1, 2, … K.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Network input size and first-level filters (small keeps many rounds affordable).
+    #[arg(long, default_value_t = 64)]
+    pub size: usize,
+    #[arg(long, default_value_t = 8)]
+    pub filters: usize,
+    /// Training epochs per round (early stopping still applies).
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// MC passes when scoring the pool.
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    #[arg(long, value_enum)]
+    pub device: Option<DevicePreference>,
+}
+
+pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(strategy) = args.strategy.iter().find(|s| {
+        matches!(
+            s,
+            Strategy::EnsembleEntropy | Strategy::EnsembleDisagreement
+        )
+    }) {
+        anyhow::bail!(
+            "{strategy:?} needs an ensemble of models per round, which simulate does not train yet"
+        );
+    }
+    let compute =
+        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
+            .map_err(anyhow::Error::msg)?;
+    eprintln!("running on {}", compute.description);
+    let clips = read_phantom_folder(&args.data)?;
+    let frames: Vec<_> = clips.into_iter().flat_map(|c| c.frames).collect();
+    let (samples, groups) = to_samples(&frames, args.size);
+    let config = SimulationConfig {
+        strategies: args.strategy.clone(),
+        rounds: args.rounds,
+        budget: args.budget,
+        initial: args.initial,
+        seeds: (1..=args.seeds).collect(),
+        model: ModelConfig::camus(args.size, args.filters),
+        training: TrainOptions {
+            max_epochs: args.epochs,
+            learning_rate: 1e-3,
+            ..TrainOptions::default()
+        },
+        samples: args.samples,
+        test_fraction: 0.25,
+    };
+    config.model.validate().map_err(anyhow::Error::msg)?;
+    let points = simulate(&samples, &groups, &config, &compute.device, |message| {
+        eprintln!("{message}");
+        true
+    });
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
+    let curve = args.out.join("curve.csv");
+    let mut writer = csv::Writer::from_path(&curve).with_context(|| curve.display().to_string())?;
+    for point in &points {
+        writer.serialize(point)?;
+    }
+    writer.flush()?;
+    let summary = args.out.join("summary.csv");
+    let mut writer =
+        csv::Writer::from_path(&summary).with_context(|| summary.display().to_string())?;
+    writer.write_record([
+        "strategy",
+        "round",
+        "labelled_percent",
+        "dice_mean",
+        "dice_sd",
+    ])?;
+    for (strategy, round, percent, mean, sd) in summarise(&points) {
+        let name = serde_json::to_value(strategy)?
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        writer.write_record([
+            name,
+            round.to_string(),
+            format!("{percent:.2}"),
+            format!("{mean:.4}"),
+            format!("{sd:.4}"),
+        ])?;
+        println!("{strategy:?} round {round}: {percent:.1}% labelled, Dice {mean:.3} ± {sd:.3}");
+    }
+    writer.flush()?;
+    eprintln!("curves in {} and {}", curve.display(), summary.display());
+    Ok(ExitCode::SUCCESS)
+}
