@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
+use super::semi::{ceal_pseudo_labels, ceal_threshold, ssal_pseudo_labels, threshold_variance};
 use super::strategies::{Candidate, Strategy, select};
 use crate::model::mc::{self, SamplingMode};
 use crate::model::metrics::DiceCounts;
@@ -30,17 +31,55 @@ pub struct SimulationConfig {
     pub samples: usize,
     /// Share of the clips held out as the fixed test split.
     pub test_fraction: f32,
+    /// Pseudo-labels from the model join each round's training, or none.
+    pub semi: SemiSupervised,
 }
+
+/// How model predictions join the training set (chosen anew each round from
+/// the frames nobody labelled; the oracle never sees them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SemiSupervised {
+    /// Active learning alone.
+    None,
+    /// CEAL: frames with mean MC entropy below a threshold that decays by
+    /// `decay` per round.
+    Ceal { threshold: f32, decay: f32 },
+    /// SSAL: frames between the `low` and `high` entropy quantiles whose
+    /// mask is stable under threshold variance (≤ `max_instability`).
+    Ssal {
+        low: f32,
+        high: f32,
+        max_instability: f32,
+    },
+}
+
+impl SemiSupervised {
+    pub fn name(self) -> &'static str {
+        match self {
+            SemiSupervised::None => "al",
+            SemiSupervised::Ceal { .. } => "ceal",
+            SemiSupervised::Ssal { .. } => "ssal",
+        }
+    }
+}
+
+/// Probability thresholds the SSAL stability check moves through.
+const STABILITY_THRESHOLDS: [f32; 4] = [0.3, 0.4, 0.6, 0.7];
 
 /// One point of a learning curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
     pub strategy: Strategy,
+    /// "al", "ceal" or "ssal".
+    pub mode: &'static str,
     pub seed: u64,
     pub round: usize,
     pub labelled: usize,
     /// Labelled frames as a share of the pool, in percent.
     pub percent: f32,
+    /// Model-labelled frames in this round's training set.
+    pub pseudo_labelled: usize,
     /// Mean foreground Dice on the test split.
     pub dice: f32,
 }
@@ -66,6 +105,7 @@ pub fn simulate(
                 .drain(..config.initial.min(unlabelled.len()))
                 .collect();
             let mut previous: Option<McdUNet> = None;
+            let mut pseudo: Vec<Sample> = Vec::new();
             for round in 0..=config.rounds {
                 let message = format!(
                     "{strategy:?}, seed {seed}, round {round}: {} labelled",
@@ -78,7 +118,8 @@ pub fn simulate(
                     seed: seed ^ round as u64,
                     ..config.training.clone()
                 };
-                let set: Vec<Sample> = labelled.iter().map(|&i| samples[i].clone()).collect();
+                let mut set: Vec<Sample> = labelled.iter().map(|&i| samples[i].clone()).collect();
+                set.extend(pseudo.iter().cloned());
                 // Each frame is its own group: early rounds may hold one clip only.
                 let groups: Vec<u32> = (0..set.len() as u32).collect();
                 let Ok(outcome) = train(
@@ -95,16 +136,18 @@ pub fn simulate(
                 let model = outcome.model;
                 points.push(CurvePoint {
                     strategy,
+                    mode: config.semi.name(),
                     seed,
                     round,
                     labelled: labelled.len(),
                     percent: 100.0 * labelled.len() as f32 / pool.len().max(1) as f32,
+                    pseudo_labelled: pseudo.len(),
                     dice: test_dice(&model, &config.model, samples, &test, device),
                 });
                 if round == config.rounds || unlabelled.is_empty() {
                     break;
                 }
-                let candidates = score_pool(
+                let (candidates, predictions) = score_pool(
                     &model,
                     &config.model,
                     samples,
@@ -121,6 +164,14 @@ pub fn simulate(
                     config.budget,
                     seed ^ ((round as u64) << 8),
                 );
+                pseudo = pseudo_labels(config.semi, round, &candidates, &predictions, &picked)
+                    .into_iter()
+                    .map(|position| Sample {
+                        size: config.model.input_size,
+                        image: samples[unlabelled[position]].image.clone(),
+                        labels: predictions[position].mask.clone(),
+                    })
+                    .collect();
                 picked.sort_unstable_by(|a, b| b.cmp(a));
                 for position in picked {
                     labelled.push(unlabelled.remove(position));
@@ -198,7 +249,44 @@ fn embeddings(
     out
 }
 
-/// MC scores and embeddings of the unlabelled frames.
+/// What the model predicted for a pool frame: its mask and how much the
+/// mask moves with the probability threshold.
+struct PoolPrediction {
+    mask: Vec<u8>,
+    instability: f32,
+}
+
+/// Positions (in the pool) of the frames that become pseudo-labels this
+/// round; frames going to the oracle are never among them.
+fn pseudo_labels(
+    semi: SemiSupervised,
+    round: usize,
+    candidates: &[Candidate],
+    predictions: &[PoolPrediction],
+    to_oracle: &[usize],
+) -> Vec<usize> {
+    let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
+    let chosen = match semi {
+        SemiSupervised::None => Vec::new(),
+        SemiSupervised::Ceal { threshold, decay } => {
+            ceal_pseudo_labels(&entropies, ceal_threshold(threshold, decay, round as u32))
+        }
+        SemiSupervised::Ssal {
+            low,
+            high,
+            max_instability,
+        } => {
+            let instability: Vec<f32> = predictions.iter().map(|p| p.instability).collect();
+            ssal_pseudo_labels(&entropies, &instability, low, high, max_instability)
+        }
+    };
+    chosen
+        .into_iter()
+        .filter(|p| !to_oracle.contains(p))
+        .collect()
+}
+
+/// MC scores, embeddings and predictions of the unlabelled frames.
 fn score_pool(
     model: &McdUNet,
     config: &ModelConfig,
@@ -206,9 +294,10 @@ fn score_pool(
     pool: &[usize],
     passes: usize,
     device: &Device,
-) -> Vec<Candidate> {
+) -> (Vec<Candidate>, Vec<PoolPrediction>) {
     let embeddings = embeddings(model, config, samples, pool, device);
     let mut candidates = Vec::with_capacity(pool.len());
+    let mut masks = Vec::with_capacity(pool.len());
     for (chunk, embedding_chunk) in pool.chunks(8).zip(embeddings.chunks(8)) {
         let images: Vec<&[f32]> = chunk.iter().map(|&i| samples[i].image.as_slice()).collect();
         let predictions = mc::predict(
@@ -219,18 +308,25 @@ fn score_pool(
             SamplingMode::Shared,
             device,
         );
-        candidates.extend(
-            predictions
-                .into_iter()
-                .zip(embedding_chunk)
-                .map(|(p, e)| Candidate {
-                    scores: p.scores,
-                    embedding: e.clone(),
-                    ensemble: None,
-                }),
-        );
+        for (prediction, embedding) in predictions.into_iter().zip(embedding_chunk) {
+            let pixels = prediction.maps.width * prediction.maps.height;
+            // Foreground probability: 1 − P(background).
+            let foreground: Vec<f32> = prediction.maps.mean[..pixels]
+                .iter()
+                .map(|p| 1.0 - p)
+                .collect();
+            masks.push(PoolPrediction {
+                instability: threshold_variance(&foreground, &STABILITY_THRESHOLDS),
+                mask: prediction.maps.mask,
+            });
+            candidates.push(Candidate {
+                scores: prediction.scores,
+                embedding: embedding.clone(),
+                ensemble: None,
+            });
+        }
     }
-    candidates
+    (candidates, masks)
 }
 
 /// Mean and standard deviation of Dice per strategy and round, over seeds:
@@ -282,6 +378,7 @@ mod tests {
             },
             samples: 3,
             test_fraction: 0.25,
+            semi: SemiSupervised::None,
         };
         let mut messages = Vec::new();
         let points = simulate(&samples, &clips, &config, &Device::flex(), |m| {
@@ -305,5 +402,54 @@ mod tests {
             "one seed: no spread"
         );
         assert!(messages[0].contains("round 0: 4 labelled"));
+        assert!(points.iter().all(|p| p.pseudo_labelled == 0));
+    }
+
+    #[test]
+    fn semi_supervised_modes_add_model_labels_but_never_the_oracles_frames() {
+        let frames: Vec<_> = phantom_clips(5, 4, 6)
+            .into_iter()
+            .flat_map(|c| c.frames)
+            .collect();
+        let (samples, clips) = to_samples(&frames, 32);
+        for semi in [
+            SemiSupervised::Ceal {
+                threshold: 10.0,
+                decay: 0.0,
+            },
+            SemiSupervised::Ssal {
+                low: 0.0,
+                high: 1.0,
+                max_instability: 1.0,
+            },
+        ] {
+            let config = SimulationConfig {
+                strategies: vec![Strategy::McEntropy],
+                rounds: 1,
+                budget: 3,
+                initial: 4,
+                seeds: vec![2],
+                model: ModelConfig::camus(32, 4),
+                training: TrainOptions {
+                    max_epochs: 1,
+                    patience: 1,
+                    ..TrainOptions::default()
+                },
+                samples: 2,
+                test_fraction: 0.25,
+                semi,
+            };
+            let points = simulate(&samples, &clips, &config, &Device::flex(), |_| true);
+            assert_eq!(points.len(), 2);
+            assert_eq!(points[0].pseudo_labelled, 0);
+            // Thresholds that admit everything: every pool frame not sent to the oracle.
+            let pool = samples.len() - points[0].labelled - test_size(&clips);
+            assert_eq!(points[1].labelled, 7);
+            assert_eq!(points[1].pseudo_labelled, pool - 3, "{semi:?}");
+        }
+    }
+
+    fn test_size(clips: &[u32]) -> usize {
+        split_test(clips, 0.25).1.len()
     }
 }

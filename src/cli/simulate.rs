@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::active::Strategy;
-use crate::active::simulation::{SimulationConfig, simulate, summarise};
+use crate::active::simulation::{SemiSupervised, SimulationConfig, simulate, summarise};
 use crate::model::dataset::{read_phantom_folder, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions, select_device};
 
@@ -48,8 +48,30 @@ pub struct SimulateArgs {
     /// MC passes when scoring the pool.
     #[arg(long, default_value_t = 8)]
     pub samples: usize,
+    /// Add model pseudo-labels each round: CEAL (confident frames) or SSAL
+    /// (mid-uncertainty frames with stable masks).
+    #[arg(long, value_enum)]
+    pub semi: Option<SemiMode>,
+    /// CEAL: starting mean-entropy threshold and its decay per round.
+    #[arg(long, default_value_t = 0.03)]
+    pub ceal_threshold: f32,
+    #[arg(long, default_value_t = 0.002)]
+    pub ceal_decay: f32,
+    /// SSAL: entropy quantile range and the largest threshold instability accepted.
+    #[arg(long, default_value_t = 0.3)]
+    pub ssal_low: f32,
+    #[arg(long, default_value_t = 0.7)]
+    pub ssal_high: f32,
+    #[arg(long, default_value_t = 0.05)]
+    pub ssal_max_instability: f32,
     #[arg(long, value_enum)]
     pub device: Option<DevicePreference>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SemiMode {
+    Ceal,
+    Ssal,
 }
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
@@ -84,6 +106,18 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         },
         samples: args.samples,
         test_fraction: 0.25,
+        semi: match args.semi {
+            None => SemiSupervised::None,
+            Some(SemiMode::Ceal) => SemiSupervised::Ceal {
+                threshold: args.ceal_threshold,
+                decay: args.ceal_decay,
+            },
+            Some(SemiMode::Ssal) => SemiSupervised::Ssal {
+                low: args.ssal_low,
+                high: args.ssal_high,
+                max_instability: args.ssal_max_instability,
+            },
+        },
     };
     config.model.validate().map_err(anyhow::Error::msg)?;
     let points = simulate(&samples, &groups, &config, &compute.device, |message| {
@@ -102,6 +136,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         csv::Writer::from_path(&summary).with_context(|| summary.display().to_string())?;
     writer.write_record([
         "strategy",
+        "mode",
         "round",
         "labelled_percent",
         "dice_mean",
@@ -114,6 +149,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             .to_string();
         writer.write_record([
             name,
+            config.semi.name().to_string(),
             round.to_string(),
             format!("{percent:.2}"),
             format!("{mean:.4}"),

@@ -471,13 +471,15 @@ fn simulate_writes_learning_curves_per_strategy_and_seed() {
     let rows: Vec<csv::StringRecord> = curve.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3 * 2 * 3, "strategies × seeds × (rounds + 1)");
     for row in &rows {
-        let (round, labelled): (usize, usize) = (row[2].parse().unwrap(), row[3].parse().unwrap());
+        assert_eq!(&row[1], "al");
+        let (round, labelled): (usize, usize) = (row[3].parse().unwrap(), row[4].parse().unwrap());
         assert_eq!(labelled, 4 + 4 * round, "{row:?}");
-        let dice: f32 = row[5].parse().unwrap();
+        assert_eq!(&row[6], "0", "no pseudo-labels without --semi");
+        let dice: f32 = row[7].parse().unwrap();
         assert!((0.0..=1.0).contains(&dice));
     }
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert!(summary.starts_with("strategy,round,labelled_percent,dice_mean,dice_sd"));
+    assert!(summary.starts_with("strategy,mode,round,labelled_percent,dice_mean,dice_sd"));
     assert_eq!(summary.lines().count(), 1 + 3 * 3);
-    assert!(summary.contains("k-center,2,"), "{summary}");
+    assert!(summary.contains("k-center,al,2,"), "{summary}");
 }
