@@ -1,8 +1,9 @@
 //! Diversity sampling on encoder embeddings: Greedy K-Center (the core-set
 //! approach) and fuzzy C-means on a PCA projection.
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use rand::seq::SliceRandom;
 
 fn distance2(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
@@ -135,14 +136,19 @@ pub fn fuzzy_c_means(
     seed: u64,
 ) -> FuzzyClusters {
     let n = points.len();
-    let clusters = clusters.clamp(1, n.max(1));
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut centres: Vec<Vec<f32>> = Vec::new();
-    while centres.len() < clusters && n > 0 {
-        let candidate = points[rng.random_range(0..n)].clone();
-        if !centres.contains(&candidate) || centres.len() >= n {
-            centres.push(candidate);
+    // Starting centres: distinct points in a seeded order (never more
+    // clusters than distinct points, or two centres would coincide forever).
+    let mut distinct: Vec<&Vec<f32>> = Vec::new();
+    for p in points {
+        if !distinct.contains(&p) {
+            distinct.push(p);
         }
+    }
+    distinct.shuffle(&mut StdRng::seed_from_u64(seed));
+    let clusters = clusters.clamp(1, distinct.len().max(1));
+    let mut centres: Vec<Vec<f32>> = distinct.into_iter().take(clusters).cloned().collect();
+    if centres.is_empty() {
+        centres.push(Vec::new());
     }
     let exponent = 2.0 / (m - 1.0);
     let mut memberships = vec![vec![0f32; clusters]; n];
@@ -208,6 +214,21 @@ pub fn fuzzy_c_means(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use rand::RngExt;
+
+    #[test]
+    fn fuzzy_c_means_on_identical_points_ends() {
+        let points = vec![vec![1.0, 1.0]; 5];
+        let clusters = fuzzy_c_means(&points, 3, 2.0, 1e-4, 1);
+        assert_eq!(clusters.centres.len(), 1);
+        assert!(
+            clusters
+                .memberships
+                .iter()
+                .all(|row| (row[0] - 1.0).abs() < 1e-6)
+        );
+    }
 
     fn blob(centre: [f32; 2], n: usize, seed: u64) -> Vec<Vec<f32>> {
         let mut rng = StdRng::seed_from_u64(seed);

@@ -188,6 +188,9 @@ fn split_test(clips: &[u32], fraction: f32) -> (Vec<usize>, Vec<usize>) {
     let mut ids: Vec<u32> = clips.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    if ids.len() < 2 {
+        return (Vec::new(), Vec::new());
+    }
     let held = ((ids.len() as f32 * fraction).round() as usize)
         .clamp(1, ids.len().saturating_sub(1).max(1));
     let test_clips = &ids[ids.len() - held..];

@@ -36,13 +36,17 @@ pub enum ModelRequest {
 /// ED/ES marks found, or `None` when cancelled.
 type KeyFrameResult = Result<Option<Vec<(KeyFrameKind, u32)>>, String>;
 
+/// Model work for a clip, with the model version doing it (recorded on its
+/// proposals even if another version takes over meanwhile).
 enum Work {
     Contours {
         clip_id: i64,
+        version: Option<i64>,
         job: Job<Result<FrameProposal, String>>,
     },
     KeyFrames {
         clip_id: i64,
+        version: Option<i64>,
         job: Job<KeyFrameResult>,
     },
 }
@@ -216,17 +220,22 @@ impl Assistant {
                 }
             }
         }
-        let version = self.choice.as_ref().and_then(|c| c.version_id);
         let finished = match &mut self.work {
-            Some(Work::Contours { clip_id, job }) => {
-                outcome(job).map(|result| (*clip_id, Done::Contours(result.and_then(|r| r))))
-            }
-            Some(Work::KeyFrames { clip_id, job }) => {
-                outcome(job).map(|result| (*clip_id, Done::KeyFrames(result.and_then(|r| r))))
-            }
+            Some(Work::Contours {
+                clip_id,
+                version,
+                job,
+            }) => outcome(job)
+                .map(|result| (*clip_id, *version, Done::Contours(result.and_then(|r| r)))),
+            Some(Work::KeyFrames {
+                clip_id,
+                version,
+                job,
+            }) => outcome(job)
+                .map(|result| (*clip_id, *version, Done::KeyFrames(result.and_then(|r| r)))),
             None => None,
         };
-        let Some((clip_id, done)) = finished else {
+        let Some((clip_id, version, done)) = finished else {
             return;
         };
         self.work = None;
@@ -293,13 +302,13 @@ impl Assistant {
         if self.work.is_some() {
             return notices.info("The model is still working on the last request");
         }
-        let (Some(choice), Some(clip), Some(meta)) = (
-            self.choice.clone(),
-            session.clip.as_ref(),
-            session.meta.as_ref(),
-        ) else {
+        let Some(choice) = self.choice.clone() else {
+            return notices.info("The project's model is still loading; try again in a moment");
+        };
+        let (Some(clip), Some(meta)) = (session.clip.as_ref(), session.meta.as_ref()) else {
             return notices.info("Open a clip first");
         };
+        let version = choice.version_id;
         let path = session.clip_path(&clip.record);
         let salt = meta.salt.clone();
         let clip_id = clip.record.id;
@@ -315,7 +324,11 @@ impl Assistant {
                         propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
                     },
                 );
-                self.work = Some(Work::Contours { clip_id, job });
+                self.work = Some(Work::Contours {
+                    clip_id,
+                    version,
+                    job,
+                });
             }
             ModelRequest::ProposeKeyFrames => {
                 let job = Job::spawn("Finding ED and ES", wake, move |progress| {
@@ -328,7 +341,11 @@ impl Assistant {
                         !progress.cancelled()
                     })
                 });
-                self.work = Some(Work::KeyFrames { clip_id, job });
+                self.work = Some(Work::KeyFrames {
+                    clip_id,
+                    version,
+                    job,
+                });
             }
             ModelRequest::Train => unreachable!("handled above"),
         }

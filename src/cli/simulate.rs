@@ -124,6 +124,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{message}");
         true
     });
+    if points.is_empty() {
+        anyhow::bail!(
+            "{}: no round could be trained (too few frames or clips?)",
+            args.data.display()
+        );
+    }
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let curve = args.out.join("curve.csv");
     let mut writer = csv::Writer::from_path(&curve).with_context(|| curve.display().to_string())?;

@@ -115,12 +115,8 @@ impl ClipDocument {
                     ContourState {
                         points: annotation.geometry.contour,
                         status: annotation.status,
-                        // Once edited (a second revision) it is the person's.
-                        source: if annotation.revision > 1 {
-                            Source::Human
-                        } else {
-                            annotation.source
-                        },
+                        // The store makes a proposal the person's when they change it.
+                        source: annotation.source,
                         model_version_id: annotation.model_version_id,
                     },
                 );

@@ -113,8 +113,17 @@ impl ModelConfig {
                 self.input_size
             ));
         }
-        if self.classes.len() < 2 {
-            return Err("a model needs at least two classes (background and one structure)".into());
+        if self.classes.len() < 2 || self.classes.len() > 255 {
+            return Err(format!(
+                "{} classes: a model needs 2 to 255 (background first)",
+                self.classes.len()
+            ));
+        }
+        if self.dropout_levels == 0 || self.dropout_levels > self.depth {
+            return Err(format!(
+                "{} dropout levels: expected 1 to {}",
+                self.dropout_levels, self.depth
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} is outside 0..1", self.dropout));

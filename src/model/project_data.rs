@@ -73,12 +73,14 @@ pub fn project_frames(
                 .push(annotation);
         }
         let mut frames_done = std::collections::HashSet::new();
+        let mut incomplete = std::collections::BTreeSet::new();
         for ((frame, _), set) in sets {
             if frames_done.contains(&frame) {
                 continue;
             }
             let Some(labels) = class_mask(config, &set, clip.cols as usize, clip.rows as usize)
             else {
+                incomplete.insert(frame);
                 continue;
             };
             match decoded.frame(frame) {
@@ -98,6 +100,15 @@ pub fn project_frames(
                     .skipped
                     .push(format!("{}: frame {frame}: {error}", path.display())),
             }
+        }
+        incomplete.retain(|frame| !frames_done.contains(frame));
+        if !incomplete.is_empty() {
+            out.skipped.push(format!(
+                "{}: {} frame(s) lack one of the model's structures ({})",
+                path.display(),
+                incomplete.len(),
+                config.classes[1..].join(", ")
+            ));
         }
     }
     Ok(out)

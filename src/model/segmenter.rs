@@ -130,14 +130,15 @@ impl Segmenter {
         let classes = &self.header.config.classes;
         (1..classes.len())
             .filter_map(|class| {
-                let enclosed: &[u8] = if classes[class].eq_ignore_ascii_case("myocardium") {
-                    &[1, 2]
-                } else {
-                    &[]
-                };
+                let lv = self.header.config.class_of("LV endocardium");
+                let enclosed: Vec<u8> =
+                    match (classes[class].eq_ignore_ascii_case("myocardium"), lv) {
+                        (true, Some(lv)) => vec![lv as u8],
+                        _ => Vec::new(),
+                    };
                 let mut mask =
                     Mask::from_labels(&frame.mask, frame.width, frame.height, class as u8);
-                for &inner in enclosed {
+                for &inner in &enclosed {
                     let inner = Mask::from_labels(&frame.mask, frame.width, frame.height, inner);
                     for (i, on) in inner.pixels().iter().enumerate() {
                         if *on {

@@ -102,7 +102,11 @@ pub fn propose_key_frames(
     const BATCH: u32 = 8;
     let clip = Clip::open(clip_path, salt).map_err(|e| e.to_string())?;
     let info = clip.info().clone();
-    let lv = model.header.config.class_of("LV endocardium").unwrap_or(1);
+    let lv = model
+        .header
+        .config
+        .class_of("LV endocardium")
+        .ok_or("the model does not segment the LV endocardium, so it cannot find ED/ES")?;
     let mut areas = Vec::with_capacity(info.frames as usize);
     for first in (0..info.frames).step_by(BATCH as usize) {
         if !progress(first, info.frames) {
@@ -191,6 +195,11 @@ pub fn train_project(
         None => None,
     }
     .filter(|previous| previous.header.config == *config);
+    let skipped_note = if found.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", found.skipped.join("; "))
+    };
     let outcome = train(
         config,
         &training.options,
@@ -200,7 +209,7 @@ pub fn train_project(
         &device.device,
         on_event,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| format!("{e}{skipped_note}"))?;
     if outcome.stopped == StopReason::Cancelled {
         return Ok(None);
     }
@@ -222,7 +231,7 @@ pub fn train_project(
     let version_id = project
         .add_model_version(
             &name,
-            "mcd-unet",
+            config.architecture.name(),
             &relative,
             warm_started_from,
             &found.annotation_ids,

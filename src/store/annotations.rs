@@ -186,6 +186,11 @@ impl Project {
                 if source == Source::Model && current.2 != Source::Model {
                     return Ok(id);
                 }
+                // A person's change of a proposal's outline makes it theirs.
+                let edited = serde_json::from_str::<Geometry>(&current.0).ok().as_ref() != Some(geometry);
+                if source == Source::Human && current.2 == Source::Model && edited {
+                    tx.execute("UPDATE annotations SET source = 'human' WHERE id = ?1", [id])?;
+                }
                 let unchanged = serde_json::from_str::<Geometry>(&current.0).ok().as_ref()
                     == Some(geometry)
                     && current.1 == status;
@@ -194,7 +199,17 @@ impl Project {
                 }
                 return Ok(id);
             }
-            if let Some(id) = find_contour(tx, key, true)? {
+            let removed = find_contour(tx, key, true)?;
+            // A proposal never brings back a contour a person removed: it is new.
+            let revivable = match removed {
+                Some(id) if source == Source::Model => {
+                    let removed_source: Source =
+                        tx.query_row("SELECT source FROM annotations WHERE id = ?1", [id], |row| row.get(0))?;
+                    (removed_source == Source::Model).then_some(id)
+                }
+                other => other,
+            };
+            if let Some(id) = revivable {
                 tx.execute(
                     "UPDATE annotations SET removed_at = NULL WHERE id = ?1",
                     [id],
@@ -319,7 +334,8 @@ impl Project {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(clip_id, kind, frame) DO UPDATE SET set_by = excluded.set_by,
                     author_id = excluded.author_id, model_version_id = excluded.model_version_id,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE key_frames.set_by = 'model' OR excluded.set_by = 'human'",
                 params![clip_id, kind, frame, set_by, author_id, model_version_id],
             )?;
             audit(

@@ -877,3 +877,118 @@ fn two_processes_write_one_project_at_once() {
     }
     assert_eq!(project.key_frames(clip).unwrap().len(), 20);
 }
+
+#[test]
+fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_with_a_clip(dir.path());
+    let mut project = Project::open(&root).unwrap();
+    let clip = project.clips(None).unwrap()[0].id;
+    let ana = project
+        .upsert_annotator("Ana", Role::Annotator, &[])
+        .unwrap();
+    let version = project
+        .add_model_version(
+            "m",
+            "mcd-unet",
+            "checkpoints/m.elm",
+            None,
+            &[],
+            &serde_json::json!({}),
+        )
+        .unwrap();
+    let key = ContourKey {
+        clip_id: clip,
+        frame: 1,
+        target: "LV endocardium".into(),
+        author_id: ana,
+    };
+    let propose = |project: &mut Project, offset: f32| {
+        project
+            .save_contour_from(
+                &key,
+                None,
+                &contour(offset),
+                AnnotationStatus::Draft,
+                Source::Model,
+                Some(version),
+            )
+            .unwrap()
+    };
+
+    // A contour Ana removed is not revived by a proposal: the proposal is new.
+    let hers = project
+        .save_contour(&key, None, &contour(0.0), AnnotationStatus::Draft)
+        .unwrap();
+    assert!(project.remove_contour(&key).unwrap());
+    let proposal = propose(&mut project, 1.0);
+    assert_ne!(proposal, hers);
+    let live = project.annotations(clip, Some(1)).unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(
+        (live[0].source, live[0].model_version_id),
+        (Source::Model, Some(version))
+    );
+
+    // Ana changes the proposal's outline: it becomes hers, and a later proposal leaves it alone.
+    project
+        .save_contour(&key, None, &contour(2.0), AnnotationStatus::Draft)
+        .unwrap();
+    assert_eq!(
+        project.annotations(clip, Some(1)).unwrap()[0].source,
+        Source::Human
+    );
+    propose(&mut project, 5.0);
+    let live = project.annotations(clip, Some(1)).unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].geometry, contour(2.0));
+
+    // A model's ED mark does not replace hers on the same frame; hers replaces a model's.
+    project
+        .set_key_frame(
+            clip,
+            KeyFrameKind::EndDiastole,
+            3,
+            SetBy::Human,
+            Some(ana),
+            None,
+        )
+        .unwrap();
+    project
+        .set_key_frame(
+            clip,
+            KeyFrameKind::EndDiastole,
+            3,
+            SetBy::Model,
+            None,
+            Some(version),
+        )
+        .unwrap();
+    project
+        .set_key_frame(
+            clip,
+            KeyFrameKind::EndSystole,
+            4,
+            SetBy::Model,
+            None,
+            Some(version),
+        )
+        .unwrap();
+    project
+        .set_key_frame(
+            clip,
+            KeyFrameKind::EndSystole,
+            4,
+            SetBy::Human,
+            Some(ana),
+            None,
+        )
+        .unwrap();
+    let marks = project.key_frames(clip).unwrap();
+    assert!(
+        marks
+            .iter()
+            .all(|m| m.set_by == SetBy::Human && m.author.as_deref() == Some("Ana")),
+        "{marks:?}"
+    );
+}
