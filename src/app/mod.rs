@@ -99,6 +99,19 @@ pub fn install_viewer(render_state: &eframe::egui_wgpu::RenderState) {
     viewer_gpu::install(render_state);
 }
 
+/// One background job in the status bar; returns whether Cancel was clicked.
+fn job_row(ui: &mut egui::Ui, name: &str, fraction: f32, message: &str) -> bool {
+    ui.separator();
+    ui.label(name);
+    ui.add(
+        egui::ProgressBar::new(fraction)
+            .desired_width(180.0)
+            .show_percentage(),
+    );
+    ui.label(message);
+    ui.button("Cancel").clicked()
+}
+
 /// Wakes the UI (a worker finished something).
 fn repaint(cell: &Arc<OnceLock<egui::Context>>) -> Wake {
     let cell = cell.clone();
@@ -700,16 +713,8 @@ impl EchoLabelApp {
                     Background::Import(job) => (job.name().to_string(), job.status()),
                     Background::PickFolder(..) => continue,
                 };
-                ui.separator();
                 let (fraction, message) = state;
-                ui.label(name);
-                ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(180.0)
-                        .show_percentage(),
-                );
-                ui.label(message);
-                if ui.button("Cancel").clicked() {
+                if job_row(ui, &name, fraction, &message) {
                     cancel = Some(index);
                 }
             }
@@ -722,15 +727,7 @@ impl EchoLabelApp {
             }
             for (index, (name, fraction, message)) in self.assistant.jobs().into_iter().enumerate()
             {
-                ui.separator();
-                ui.label(name);
-                ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(180.0)
-                        .show_percentage(),
-                );
-                ui.label(message);
-                if ui.button("Cancel").clicked() {
+                if job_row(ui, &name, fraction, &message) {
                     self.assistant.cancel(index);
                 }
             }

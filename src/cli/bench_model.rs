@@ -10,7 +10,7 @@ use burn::prelude::*;
 
 use crate::model::loss::{loss, one_hot};
 use crate::model::mc::{SamplingMode, mc_probabilities, reduce};
-use crate::model::{Architecture, DevicePreference, LossKind, McdUNet, ModelConfig, select_device};
+use crate::model::{Architecture, DevicePreference, LossKind, McdUNet, ModelConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct ModelBenchArgs {
@@ -44,9 +44,7 @@ fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
 }
 
 pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Result<ExitCode> {
-    let compute =
-        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
-            .map_err(anyhow::Error::msg)?;
+    let compute = super::compute_device(args.device)?;
     let device = &compute.device;
     let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
@@ -56,7 +54,6 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
         burn::tensor::Distribution::Default,
         device,
     );
-    println!("device: {}", compute.description);
     println!(
         "{}: MC inference, {frames} frame(s) per batch, T = {samples}, {1}×{1}, {2} base filters",
         args.architecture.name(),
@@ -85,9 +82,7 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
 }
 
 pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
-    let compute =
-        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
-            .map_err(anyhow::Error::msg)?;
+    let compute = super::compute_device(args.device)?;
     let device = compute.device.clone().autodiff();
     let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
@@ -107,7 +102,6 @@ pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
         .collect();
     let refs: Vec<&[u8]> = labels.iter().map(Vec::as_slice).collect();
     let y = one_hot(&refs, 4, args.size, &device);
-    println!("device: {}", compute.description);
     let seconds = time(&compute.device, args.runs, || {
         let current = model.take().expect("the model is put back after each step");
         let value = loss(

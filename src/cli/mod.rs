@@ -79,6 +79,17 @@ pub enum Command {
     Bench(bench::BenchCommand),
 }
 
+/// The device a model command runs on (`--device`, else `ECHOLABEL_DEVICE`,
+/// else a GPU if there is one), announced on stderr.
+fn compute_device(
+    flag: Option<crate::model::DevicePreference>,
+) -> anyhow::Result<crate::model::ComputeDevice> {
+    let preference = crate::model::DevicePreference::resolve(flag).map_err(anyhow::Error::msg)?;
+    let compute = crate::model::select_device(preference).map_err(anyhow::Error::msg)?;
+    eprintln!("running on {}", compute.description);
+    Ok(compute)
+}
+
 /// Runs a headless subcommand; errors are printed by the caller.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {

@@ -10,7 +10,7 @@ use crate::dicom::{Clip, PatientSalt, dicom_candidates};
 use crate::geometry::Mask;
 use crate::model::dataset::read_phantom_folder;
 use crate::model::metrics::{DiceCounts, hausdorff};
-use crate::model::{DevicePreference, Segmenter, detect_key_frames, select_device};
+use crate::model::{DevicePreference, Segmenter, detect_key_frames};
 
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
@@ -27,10 +27,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     fn load(&self) -> anyhow::Result<Segmenter> {
-        let compute =
-            select_device(DevicePreference::resolve(self.device).map_err(anyhow::Error::msg)?)
-                .map_err(anyhow::Error::msg)?;
-        eprintln!("running on {}", compute.description);
+        let compute = super::compute_device(self.device)?;
         Ok(match &self.model {
             Some(path) => Segmenter::load(path, &compute.device)?,
             None => crate::model::shipped::starting_model(&compute.device),
@@ -133,10 +130,7 @@ fn predict_clip(
         .class_of("LV endocardium")
         .unwrap_or(1);
     let areas: Vec<f32> = results.iter().map(|r| r.area(lv) as f32).collect();
-    let period = match (info.heart_rate_bpm, info.frame_time_ms) {
-        (Some(bpm), Some(ms)) if bpm > 0.0 && ms > 0.0 => Some((60_000.0 / bpm / ms) as f32),
-        _ => None,
-    };
+    let period = info.cycle_frames().map(|f| f as f32);
     let key_frames = detect_key_frames(&areas, period);
     // Uncertainty maps are scaled by the largest possible entropy, ln(classes).
     let scale = 255.0 / (segmenter.header.config.classes.len() as f32).ln();

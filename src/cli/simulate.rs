@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::active::Strategy;
 use crate::active::simulation::{SemiSupervised, SimulationConfig, simulate, summarise};
 use crate::model::dataset::{read_phantom_folder, to_samples};
-use crate::model::{DevicePreference, ModelConfig, TrainOptions, select_device};
+use crate::model::{DevicePreference, ModelConfig, TrainOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
@@ -85,10 +85,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             "{strategy:?} needs an ensemble of models per round, which simulate does not train yet"
         );
     }
-    let compute =
-        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
-            .map_err(anyhow::Error::msg)?;
-    eprintln!("running on {}", compute.description);
+    let compute = super::compute_device(args.device)?;
     let clips = read_phantom_folder(&args.data)?;
     let frames: Vec<_> = clips.into_iter().flat_map(|c| c.frames).collect();
     let (samples, groups) = to_samples(&frames, args.size);

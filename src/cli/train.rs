@@ -12,7 +12,7 @@ use crate::model::dataset::{phantom_clips, to_samples};
 use crate::model::tasks::{ProjectTraining, train_project};
 use crate::model::{
     Architecture, DevicePreference, LossKind, ModelConfig, TrainEvent, TrainOptions, checkpoint,
-    select_device, train,
+    train,
 };
 use crate::store::Project;
 
@@ -79,10 +79,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     .with_architecture(args.architecture);
     config.validate().map_err(anyhow::Error::msg)?;
-    let compute =
-        select_device(DevicePreference::resolve(args.device).map_err(anyhow::Error::msg)?)
-            .map_err(anyhow::Error::msg)?;
-    eprintln!("training on {}", compute.description);
+    let compute = super::compute_device(args.device)?;
     let options = TrainOptions {
         loss: args.loss,
         learning_rate: args.learning_rate,

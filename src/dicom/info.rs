@@ -46,6 +46,14 @@ impl ClipInfo {
             .map(|ms| 1000.0 / ms)
     }
 
+    /// Frames per cardiac cycle, where the file gives heart rate and frame time.
+    pub fn cycle_frames(&self) -> Option<f64> {
+        match (self.heart_rate_bpm, self.frame_time_ms) {
+            (Some(bpm), Some(ms)) if bpm > 0.0 && ms > 0.0 => Some(60_000.0 / bpm / ms),
+            _ => None,
+        }
+    }
+
     /// Physical size of a pixel `(x, y)` in millimetres, where the file is calibrated.
     pub fn mm_per_pixel(&self) -> Option<(f64, f64)> {
         let region = self.region.as_ref()?;

@@ -75,9 +75,7 @@ pub fn phantom_clips(seed: u64, clips: u32, stride: usize) -> Vec<LabelledClip> 
                 frames,
                 end_diastole: clip.truth.end_diastole,
                 end_systole: clip.truth.end_systole,
-                period_frames: Some(
-                    (60_000.0 / clip.params.heart_rate_bpm / clip.params.frame_time_ms) as f32,
-                ),
+                period_frames: Some(clip.params.cycle_frames() as f32),
             }
         })
         .collect()
@@ -150,12 +148,7 @@ pub fn read_phantom_folder(dir: &Path) -> Result<Vec<LabelledClip>, DatasetError
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let period_frames = match (info.heart_rate_bpm, info.frame_time_ms) {
-                (Some(bpm), Some(ms)) if bpm > 0.0 && ms > 0.0 => {
-                    Some((60_000.0 / bpm / ms) as f32)
-                }
-                _ => None,
-            };
+            let period_frames = info.cycle_frames().map(|f| f as f32);
             Ok(LabelledClip {
                 name: truth.clip,
                 dicom: Some(dicom),

@@ -162,7 +162,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|l| l.iter().filter(|&&c| c == 1).count() as f32)
                 .collect();
-            let period = 60_000.0 / clip.params.heart_rate_bpm / clip.params.frame_time_ms;
+            let period = clip.params.cycle_frames();
             for period in [Some(period as f32), None] {
                 let found = detect_key_frames(&areas, period);
                 let frames = clip.params.frames;

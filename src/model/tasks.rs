@@ -124,10 +124,7 @@ pub fn propose_key_frames(
         let results = model.segment(&refs, info.cols as usize, info.rows as usize, 0, refs.len());
         areas.extend(results.iter().map(|r| r.area(lv) as f32));
     }
-    let period = match (info.heart_rate_bpm, info.frame_time_ms) {
-        (Some(bpm), Some(ms)) if bpm > 0.0 && ms > 0.0 => Some((60_000.0 / bpm / ms) as f32),
-        _ => None,
-    };
+    let period = info.cycle_frames().map(|f| f as f32);
     let found = detect_key_frames(&areas, period);
     let marks = found
         .end_diastole

@@ -111,7 +111,7 @@ pub fn generate(seed: u64, index: u32) -> PhantomClip {
 /// with the larger (ED) or smaller (ES) drawn LV cavity.
 fn key_frames(params: &PhantomParams, labels: &[Vec<u8>]) -> KeyFrames {
     let area = |f: usize| labels[f].iter().filter(|c| **c == 1).count();
-    let period_frames = 60_000.0 / params.heart_rate_bpm / params.frame_time_ms;
+    let period_frames = params.cycle_frames();
     let last = labels.len() - 1;
     let events = |event_phase: f64, prefer_larger: bool| {
         let mut found = Vec::new();

@@ -68,6 +68,11 @@ const PHANTOM_ROWS: u32 = 256;
 const PHANTOM_COLS: u32 = 256;
 
 impl PhantomParams {
+    /// Frames per cardiac cycle.
+    pub fn cycle_frames(&self) -> f64 {
+        60_000.0 / self.heart_rate_bpm / self.frame_time_ms
+    }
+
     /// Draws the parameters of clip `index` of a dataset made with `seed`.
     pub fn random(seed: u64, index: u32) -> Self {
         let mut rng =
