@@ -6,6 +6,7 @@
 //! members' mean probabilities), so ranking a pool costs no extra passes.
 
 pub mod diversity;
+pub mod plot;
 pub mod semi;
 pub mod simulation;
 pub mod strategies;
@@ -14,4 +15,4 @@ pub use diversity::{fuzzy_c_means, greedy_k_center, pca};
 pub use semi::{
     ceal_pseudo_labels, ceal_threshold, hard_cases, ssal_pseudo_labels, threshold_variance,
 };
-pub use strategies::{Candidate, Strategy, select};
+pub use strategies::{Candidate, EnsembleKind, Strategy, select};

@@ -11,10 +11,10 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 
 use super::semi::{ceal_pseudo_labels, ceal_threshold, ssal_pseudo_labels, threshold_variance};
-use super::strategies::{Candidate, Strategy, select};
-use crate::model::mc::{self, SamplingMode};
+use super::strategies::{Candidate, EnsembleScores, Strategy, select};
+use crate::model::mc::{self, FramePrediction, SamplingMode};
 use crate::model::metrics::DiceCounts;
-use crate::model::{McdUNet, ModelConfig, Sample, TrainOptions, train};
+use crate::model::{LossKind, McdUNet, ModelConfig, Sample, TrainOptions, train};
 
 #[derive(Debug, Clone)]
 pub struct SimulationConfig {
@@ -26,13 +26,33 @@ pub struct SimulationConfig {
     pub initial: usize,
     pub seeds: Vec<u64>,
     pub model: ModelConfig,
+    /// `max_epochs` is replaced each round by what `steps` needs.
     pub training: TrainOptions,
+    /// Gradient steps per round's training: a small labelled set gets as
+    /// many updates as a large one, so early rounds are not undertrained.
+    pub steps: usize,
     /// MC passes when scoring the pool.
     pub samples: usize,
     /// Share of the clips held out as the fixed test split.
     pub test_fraction: f32,
     /// Pseudo-labels from the model join each round's training, or none.
     pub semi: SemiSupervised,
+}
+
+impl SimulationConfig {
+    /// Training options for a round on `frames` frames: enough epochs for
+    /// `steps` batches, with patience a third of them.
+    fn round_training(&self, frames: usize, seed: u64, loss: LossKind) -> TrainOptions {
+        let batch = self.training.batch_size.max(1);
+        let epochs = (self.steps * batch).div_ceil(frames.max(1)).max(1);
+        TrainOptions {
+            seed,
+            loss,
+            max_epochs: epochs,
+            patience: (epochs / 3).max(self.training.patience.min(epochs)),
+            ..self.training.clone()
+        }
+    }
 }
 
 /// How model predictions join the training set (chosen anew each round from
@@ -84,6 +104,15 @@ pub struct CurvePoint {
     pub dice: f32,
 }
 
+/// What one run (a strategy and a seed) works on.
+struct Run<'a> {
+    samples: &'a [Sample],
+    config: &'a SimulationConfig,
+    device: &'a Device,
+    pool: &'a [usize],
+    test: &'a [usize],
+}
+
 /// Runs every strategy with every seed. `samples[i]` comes from clip
 /// `clips[i]`; the test split holds whole clips (the same for all runs).
 /// `progress(message)` returns false to stop early (the points so far are returned).
@@ -95,92 +124,239 @@ pub fn simulate(
     mut progress: impl FnMut(&str) -> bool,
 ) -> Vec<CurvePoint> {
     let (pool, test) = split_test(clips, config.test_fraction);
+    let run = Run {
+        samples,
+        config,
+        device,
+        pool: &pool,
+        test: &test,
+    };
     let mut points = Vec::new();
     for &strategy in &config.strategies {
         for &seed in &config.seeds {
-            let mut rng = StdRng::seed_from_u64(seed);
-            let mut unlabelled = pool.clone();
-            unlabelled.shuffle(&mut rng);
-            let mut labelled: Vec<usize> = unlabelled
-                .drain(..config.initial.min(unlabelled.len()))
-                .collect();
-            let mut previous: Option<McdUNet> = None;
-            let mut pseudo: Vec<Sample> = Vec::new();
-            for round in 0..=config.rounds {
-                let message = format!(
-                    "{strategy:?}, seed {seed}, round {round}: {} labelled",
-                    labelled.len()
-                );
-                if !progress(&message) {
-                    return points;
-                }
-                let training = TrainOptions {
-                    seed: seed ^ round as u64,
-                    ..config.training.clone()
-                };
-                let mut set: Vec<Sample> = labelled.iter().map(|&i| samples[i].clone()).collect();
-                set.extend(pseudo.iter().cloned());
-                // Each frame is its own group: early rounds may hold one clip only.
-                let groups: Vec<u32> = (0..set.len() as u32).collect();
-                let Ok(outcome) = train(
-                    &config.model,
-                    &training,
-                    &set,
-                    &groups,
-                    previous.as_ref(),
-                    device,
-                    |_| true,
-                ) else {
-                    break;
-                };
-                let model = outcome.model;
-                points.push(CurvePoint {
-                    strategy,
-                    mode: config.semi.name(),
-                    seed,
-                    round,
-                    labelled: labelled.len(),
-                    percent: 100.0 * labelled.len() as f32 / pool.len().max(1) as f32,
-                    pseudo_labelled: pseudo.len(),
-                    dice: test_dice(&model, &config.model, samples, &test, device),
-                });
-                if round == config.rounds || unlabelled.is_empty() {
-                    break;
-                }
-                let (candidates, predictions) = score_pool(
-                    &model,
-                    &config.model,
-                    samples,
-                    &unlabelled,
-                    config.samples,
-                    device,
-                );
-                let labelled_embeddings: Vec<Vec<f32>> =
-                    embeddings(&model, &config.model, samples, &labelled, device);
-                let mut picked = select(
-                    strategy,
-                    &candidates,
-                    &labelled_embeddings,
-                    config.budget,
-                    seed ^ ((round as u64) << 8),
-                );
-                pseudo = pseudo_labels(config.semi, round, &candidates, &predictions, &picked)
-                    .into_iter()
-                    .map(|position| Sample {
-                        size: config.model.input_size,
-                        image: samples[unlabelled[position]].image.clone(),
-                        labels: predictions[position].mask.clone(),
-                    })
-                    .collect();
-                picked.sort_unstable_by(|a, b| b.cmp(a));
-                for position in picked {
-                    labelled.push(unlabelled.remove(position));
-                }
-                previous = Some(model);
+            if !run.curve(strategy, seed, &mut points, &mut progress) {
+                return points;
             }
         }
     }
     points
+}
+
+/// The Dice on the test split of the model trained on the whole pool with
+/// `seed`: the ceiling the learning curves are compared with.
+pub fn full_data_dice(
+    samples: &[Sample],
+    clips: &[u32],
+    config: &SimulationConfig,
+    seed: u64,
+    device: &Device,
+) -> Option<f32> {
+    let (pool, test) = split_test(clips, config.test_fraction);
+    let set: Vec<Sample> = pool.iter().map(|&i| samples[i].clone()).collect();
+    let groups: Vec<u32> = (0..set.len() as u32).collect();
+    let options = config.round_training(set.len(), seed, config.training.loss);
+    let outcome = train(&config.model, &options, &set, &groups, None, device, |_| true).ok()?;
+    let run = Run {
+        samples,
+        config,
+        device,
+        pool: &pool,
+        test: &test,
+    };
+    Some(run.test_dice(&outcome.model))
+}
+
+impl Run<'_> {
+    /// One learning curve; false when `progress` asked to stop.
+    fn curve(
+        &self,
+        strategy: Strategy,
+        seed: u64,
+        points: &mut Vec<CurvePoint>,
+        progress: &mut impl FnMut(&str) -> bool,
+    ) -> bool {
+        let config = self.config;
+        let members = match strategy.ensemble() {
+            Some(kind) => kind.members(&config.model, config.training.loss),
+            None => vec![(config.model.clone(), config.training.loss)],
+        };
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut unlabelled = self.pool.to_vec();
+        unlabelled.shuffle(&mut rng);
+        let mut labelled: Vec<usize> = unlabelled
+            .drain(..config.initial.min(unlabelled.len()))
+            .collect();
+        let mut previous: Vec<Option<McdUNet>> = vec![None; members.len()];
+        let mut pseudo: Vec<Sample> = Vec::new();
+        for round in 0..=config.rounds {
+            let message = format!(
+                "{}, seed {seed}, round {round}: {} labelled",
+                strategy.name(),
+                labelled.len()
+            );
+            if !progress(&message) {
+                return false;
+            }
+            let mut set: Vec<Sample> = labelled
+                .iter()
+                .map(|&i| self.samples[i].clone())
+                .collect();
+            set.extend(pseudo.iter().cloned());
+            // Each frame is its own group: early rounds may hold one clip only.
+            let groups: Vec<u32> = (0..set.len() as u32).collect();
+            let mut models = Vec::with_capacity(members.len());
+            for ((model_config, loss), warm) in members.iter().zip(&previous) {
+                let options = config.round_training(set.len(), seed ^ round as u64, *loss);
+                let trained = train(
+                    model_config,
+                    &options,
+                    &set,
+                    &groups,
+                    warm.as_ref(),
+                    self.device,
+                    |_| true,
+                );
+                match trained {
+                    Ok(outcome) => models.push(outcome.model),
+                    Err(_) => return true,
+                }
+            }
+            points.push(CurvePoint {
+                strategy,
+                mode: config.semi.name(),
+                seed,
+                round,
+                labelled: labelled.len(),
+                percent: 100.0 * labelled.len() as f32 / self.pool.len().max(1) as f32,
+                pseudo_labelled: pseudo.len(),
+                // The base model: an ensemble only chooses the frames.
+                dice: self.test_dice(&models[0]),
+            });
+            if round == config.rounds || unlabelled.is_empty() {
+                return true;
+            }
+            let (candidates, predictions) = self.score_pool(&models, &unlabelled);
+            let labelled_embeddings = self.embeddings(&models[0], &labelled);
+            let mut picked = select(
+                strategy,
+                &candidates,
+                &labelled_embeddings,
+                config.budget,
+                seed ^ ((round as u64) << 8),
+            );
+            pseudo = pseudo_labels(config.semi, round, &candidates, &predictions, &picked)
+                .into_iter()
+                .map(|position| Sample {
+                    size: config.model.input_size,
+                    image: self.samples[unlabelled[position]].image.clone(),
+                    labels: predictions[position].mask.clone(),
+                })
+                .collect();
+            picked.sort_unstable_by(|a, b| b.cmp(a));
+            for position in picked {
+                labelled.push(unlabelled.remove(position));
+            }
+            previous = models.into_iter().map(Some).collect();
+        }
+        true
+    }
+
+    fn batch_input(&self, indices: &[usize]) -> Tensor<4> {
+        let images: Vec<&[f32]> = indices
+            .iter()
+            .map(|&i| self.samples[i].image.as_slice())
+            .collect();
+        mc::input(&images, self.config.model.input_size, self.device)
+    }
+
+    fn test_dice(&self, model: &McdUNet) -> f32 {
+        let mut counts = DiceCounts::new(self.config.model.classes.len());
+        for chunk in self.test.chunks(8) {
+            let logits = model.forward(self.batch_input(chunk), false);
+            let predicted: Vec<i64> = logits
+                .argmax(1)
+                .try_into_vec_as()
+                .expect("the device returns its tensors");
+            let predicted: Vec<u8> = predicted.iter().map(|&c| c as u8).collect();
+            let truth: Vec<u8> = chunk
+                .iter()
+                .flat_map(|&i| self.samples[i].labels.iter().copied())
+                .collect();
+            counts.add(&predicted, &truth);
+        }
+        let dice = counts.dice();
+        dice.iter().sum::<f32>() / dice.len().max(1) as f32
+    }
+
+    fn embeddings(&self, model: &McdUNet, indices: &[usize]) -> Vec<Vec<f32>> {
+        let mut out = Vec::with_capacity(indices.len());
+        for chunk in indices.chunks(8) {
+            let features = model.embedding(self.batch_input(chunk));
+            let [rows, width] = features.dims();
+            let flat: Vec<f32> = features
+                .try_into_vec_as()
+                .expect("the device returns its tensors");
+            out.extend((0..rows).map(|r| flat[r * width..(r + 1) * width].to_vec()));
+        }
+        out
+    }
+
+    /// MC scores (and, with several models, ensemble scores), embeddings
+    /// and predictions of the unlabelled frames; `models[0]` is the base model.
+    fn score_pool(
+        &self,
+        models: &[McdUNet],
+        pool: &[usize],
+    ) -> (Vec<Candidate>, Vec<PoolPrediction>) {
+        let size = self.config.model.input_size;
+        let classes = self.config.model.classes.len();
+        let embeddings = self.embeddings(&models[0], pool);
+        let mut candidates = Vec::with_capacity(pool.len());
+        let mut masks = Vec::with_capacity(pool.len());
+        for (chunk, embedding_chunk) in pool.chunks(8).zip(embeddings.chunks(8)) {
+            let images: Vec<&[f32]> = chunk
+                .iter()
+                .map(|&i| self.samples[i].image.as_slice())
+                .collect();
+            let predictions = mc::predict(
+                &models[0],
+                &images,
+                size,
+                self.config.samples,
+                SamplingMode::Shared,
+                self.device,
+            );
+            let others: Vec<Vec<FramePrediction>> = models[1..]
+                .iter()
+                .map(|m| mc::predict_deterministic(m, &images, size, self.device))
+                .collect();
+            for (index, (prediction, embedding)) in
+                predictions.into_iter().zip(embedding_chunk).enumerate()
+            {
+                let ensemble = (!others.is_empty()).then(|| {
+                    let mut members = vec![prediction.maps.mean.as_slice()];
+                    members.extend(others.iter().map(|o| o[index].maps.mean.as_slice()));
+                    EnsembleScores::of(&members, classes)
+                });
+                let pixels = prediction.maps.width * prediction.maps.height;
+                // Foreground probability: 1 − P(background).
+                let foreground: Vec<f32> = prediction.maps.mean[..pixels]
+                    .iter()
+                    .map(|p| 1.0 - p)
+                    .collect();
+                masks.push(PoolPrediction {
+                    instability: threshold_variance(&foreground, &STABILITY_THRESHOLDS),
+                    mask: prediction.maps.mask,
+                });
+                candidates.push(Candidate {
+                    scores: prediction.scores,
+                    embedding: embedding.clone(),
+                    ensemble,
+                });
+            }
+        }
+        (candidates, masks)
+    }
 }
 
 /// Pool and test sample indices; the last clips (in id order) are the test split.
@@ -195,61 +371,6 @@ fn split_test(clips: &[u32], fraction: f32) -> (Vec<usize>, Vec<usize>) {
         .clamp(1, ids.len().saturating_sub(1).max(1));
     let test_clips = &ids[ids.len() - held..];
     (0..clips.len()).partition(|&i| !test_clips.contains(&clips[i]))
-}
-
-fn batch_input(samples: &[Sample], indices: &[usize], size: usize, device: &Device) -> Tensor<4> {
-    let images: Vec<&[f32]> = indices
-        .iter()
-        .map(|&i| samples[i].image.as_slice())
-        .collect();
-    mc::input(&images, size, device)
-}
-
-fn test_dice(
-    model: &McdUNet,
-    config: &ModelConfig,
-    samples: &[Sample],
-    test: &[usize],
-    device: &Device,
-) -> f32 {
-    let mut counts = DiceCounts::new(config.classes.len());
-    for chunk in test.chunks(8) {
-        let logits = model.forward(
-            batch_input(samples, chunk, config.input_size, device),
-            false,
-        );
-        let predicted: Vec<i64> = logits
-            .argmax(1)
-            .try_into_vec_as()
-            .expect("the device returns its tensors");
-        let predicted: Vec<u8> = predicted.iter().map(|&c| c as u8).collect();
-        let truth: Vec<u8> = chunk
-            .iter()
-            .flat_map(|&i| samples[i].labels.iter().copied())
-            .collect();
-        counts.add(&predicted, &truth);
-    }
-    let dice = counts.dice();
-    dice.iter().sum::<f32>() / dice.len().max(1) as f32
-}
-
-fn embeddings(
-    model: &McdUNet,
-    config: &ModelConfig,
-    samples: &[Sample],
-    indices: &[usize],
-    device: &Device,
-) -> Vec<Vec<f32>> {
-    let mut out = Vec::with_capacity(indices.len());
-    for chunk in indices.chunks(8) {
-        let features = model.embedding(batch_input(samples, chunk, config.input_size, device));
-        let [rows, width] = features.dims();
-        let flat: Vec<f32> = features
-            .try_into_vec_as()
-            .expect("the device returns its tensors");
-        out.extend((0..rows).map(|r| flat[r * width..(r + 1) * width].to_vec()));
-    }
-    out
 }
 
 /// What the model predicted for a pool frame: its mask and how much the
@@ -289,67 +410,85 @@ fn pseudo_labels(
         .collect()
 }
 
-/// MC scores, embeddings and predictions of the unlabelled frames.
-fn score_pool(
-    model: &McdUNet,
-    config: &ModelConfig,
-    samples: &[Sample],
-    pool: &[usize],
-    passes: usize,
-    device: &Device,
-) -> (Vec<Candidate>, Vec<PoolPrediction>) {
-    let embeddings = embeddings(model, config, samples, pool, device);
-    let mut candidates = Vec::with_capacity(pool.len());
-    let mut masks = Vec::with_capacity(pool.len());
-    for (chunk, embedding_chunk) in pool.chunks(8).zip(embeddings.chunks(8)) {
-        let images: Vec<&[f32]> = chunk.iter().map(|&i| samples[i].image.as_slice()).collect();
-        let predictions = mc::predict(
-            model,
-            &images,
-            config.input_size,
-            passes,
-            SamplingMode::Shared,
-            device,
-        );
-        for (prediction, embedding) in predictions.into_iter().zip(embedding_chunk) {
-            let pixels = prediction.maps.width * prediction.maps.height;
-            // Foreground probability: 1 − P(background).
-            let foreground: Vec<f32> = prediction.maps.mean[..pixels]
-                .iter()
-                .map(|p| 1.0 - p)
-                .collect();
-            masks.push(PoolPrediction {
-                instability: threshold_variance(&foreground, &STABILITY_THRESHOLDS),
-                mask: prediction.maps.mask,
-            });
-            candidates.push(Candidate {
-                scores: prediction.scores,
-                embedding: embedding.clone(),
-                ensemble: None,
-            });
-        }
-    }
-    (candidates, masks)
+/// A learning curve's point averaged over seeds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SummaryRow {
+    pub strategy: Strategy,
+    pub mode: &'static str,
+    pub round: usize,
+    /// Mean share of the pool labelled by the oracle, in percent.
+    pub labelled_percent: f32,
+    pub dice_mean: f32,
+    pub dice_sd: f32,
 }
 
-/// Mean and standard deviation of Dice per strategy and round, over seeds:
-/// (strategy, round, mean labelled %, mean Dice, sd Dice).
-pub fn summarise(points: &[CurvePoint]) -> Vec<(Strategy, usize, f32, f32, f32)> {
-    let mut keys: Vec<(Strategy, usize)> = points.iter().map(|p| (p.strategy, p.round)).collect();
-    keys.dedup();
-    keys.sort_by_key(|(s, r)| (format!("{s:?}"), *r));
+/// Mean and standard deviation of Dice per strategy, mode and round, over seeds.
+pub fn summarise(points: &[CurvePoint]) -> Vec<SummaryRow> {
+    let mut keys: Vec<(Strategy, &'static str, usize)> =
+        points.iter().map(|p| (p.strategy, p.mode, p.round)).collect();
+    keys.sort_by_key(|(s, m, r)| (s.name(), *m, *r));
     keys.dedup();
     keys.into_iter()
-        .map(|(strategy, round)| {
+        .map(|(strategy, mode, round)| {
             let runs: Vec<&CurvePoint> = points
                 .iter()
-                .filter(|p| p.strategy == strategy && p.round == round)
+                .filter(|p| p.strategy == strategy && p.mode == mode && p.round == round)
                 .collect();
             let n = runs.len() as f32;
-            let percent = runs.iter().map(|p| p.percent).sum::<f32>() / n;
+            let labelled_percent = runs.iter().map(|p| p.percent).sum::<f32>() / n;
             let mean = runs.iter().map(|p| p.dice).sum::<f32>() / n;
             let sd = (runs.iter().map(|p| (p.dice - mean).powi(2)).sum::<f32>() / n).sqrt();
-            (strategy, round, percent, mean, sd)
+            SummaryRow {
+                strategy,
+                mode,
+                round,
+                labelled_percent,
+                dice_mean: mean,
+                dice_sd: sd,
+            }
+        })
+        .collect()
+}
+
+/// How many labels a curve needed to reach a target Dice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelSaving {
+    pub strategy: Strategy,
+    pub mode: &'static str,
+    pub target_dice: f32,
+    /// The first round's labelled share whose mean Dice reached the target.
+    pub reached_at_percent: Option<f32>,
+    /// The share the reference needed (random's final round).
+    pub reference_percent: f32,
+}
+
+/// For each curve other than plain random: the labels it needed to reach the
+/// final mean Dice of plain random active learning, against random's labels.
+/// Empty when the summary has no random curve.
+pub fn label_savings(summary: &[SummaryRow]) -> Vec<LabelSaving> {
+    let Some(random_final) = summary
+        .iter()
+        .filter(|r| r.strategy == Strategy::Random && r.mode == SemiSupervised::None.name())
+        .max_by_key(|r| r.round)
+    else {
+        return Vec::new();
+    };
+    let mut curves: Vec<(Strategy, &'static str)> =
+        summary.iter().map(|r| (r.strategy, r.mode)).collect();
+    curves.dedup();
+    curves.retain(|&(s, m)| !(s == Strategy::Random && m == random_final.mode));
+    curves
+        .into_iter()
+        .map(|(strategy, mode)| LabelSaving {
+            strategy,
+            mode,
+            target_dice: random_final.dice_mean,
+            reached_at_percent: summary
+                .iter()
+                .filter(|r| r.strategy == strategy && r.mode == mode)
+                .find(|r| r.dice_mean >= random_final.dice_mean)
+                .map(|r| r.labelled_percent),
+            reference_percent: random_final.labelled_percent,
         })
         .collect()
 }
@@ -357,6 +496,7 @@ pub fn summarise(points: &[CurvePoint]) -> Vec<(Strategy, usize, f32, f32, f32)>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::active::EnsembleKind;
     use crate::model::dataset::{phantom_clips, to_samples};
 
     #[test]
@@ -374,11 +514,11 @@ mod tests {
             seeds: vec![1],
             model: ModelConfig::camus(32, 4),
             training: TrainOptions {
-                max_epochs: 2,
                 patience: 2,
                 learning_rate: 5e-3,
                 ..TrainOptions::default()
             },
+            steps: 2,
             samples: 3,
             test_fraction: 0.25,
             semi: SemiSupervised::None,
@@ -401,7 +541,7 @@ mod tests {
         let summary = summarise(&points);
         assert_eq!(summary.len(), 6);
         assert!(
-            summary.iter().all(|(_, _, _, _, sd)| *sd == 0.0),
+            summary.iter().all(|row| row.dice_sd == 0.0),
             "one seed: no spread"
         );
         assert!(messages[0].contains("round 0: 4 labelled"));
@@ -434,10 +574,10 @@ mod tests {
                 seeds: vec![2],
                 model: ModelConfig::camus(32, 4),
                 training: TrainOptions {
-                    max_epochs: 1,
                     patience: 1,
                     ..TrainOptions::default()
                 },
+                steps: 1,
                 samples: 2,
                 test_fraction: 0.25,
                 semi,
@@ -450,6 +590,89 @@ mod tests {
             assert_eq!(points[1].labelled, 7);
             assert_eq!(points[1].pseudo_labelled, pool - 3, "{semi:?}");
         }
+    }
+
+    #[test]
+    fn an_ensemble_strategy_trains_its_members_and_ranks_by_their_disagreement() {
+        let frames: Vec<_> = phantom_clips(6, 4, 8)
+            .into_iter()
+            .flat_map(|c| c.frames)
+            .collect();
+        let (samples, clips) = to_samples(&frames, 32);
+        let config = SimulationConfig {
+            strategies: vec![Strategy::MultiLossDisagreement],
+            rounds: 1,
+            budget: 2,
+            initial: 3,
+            seeds: vec![3],
+            model: ModelConfig::camus(32, 4),
+            training: TrainOptions::default(),
+            steps: 1,
+            samples: 2,
+            test_fraction: 0.25,
+            semi: SemiSupervised::None,
+        };
+        let (pool, test) = split_test(&clips, 0.25);
+        let device = Device::flex();
+        let run = Run {
+            samples: &samples,
+            config: &config,
+            device: &device,
+            pool: &pool,
+            test: &test,
+        };
+        let set: Vec<Sample> = pool[..3].iter().map(|&i| samples[i].clone()).collect();
+        let groups = [0, 1, 2];
+        let models: Vec<McdUNet> = EnsembleKind::MultiLoss
+            .members(&config.model, LossKind::CrossEntropyDice)
+            .iter()
+            .map(|(c, loss)| {
+                let options = config.round_training(3, 3, *loss);
+                train(c, &options, &set, &groups, None, &device, |_| true)
+                    .expect("trains")
+                    .model
+            })
+            .collect();
+        let (candidates, _) = run.score_pool(&models, &pool[3..]);
+        assert!(candidates.iter().all(|c| c
+            .ensemble
+            .is_some_and(|e| e.disagreement >= -1e-5 && e.entropy >= e.disagreement)));
+        let (alone, _) = run.score_pool(&models[..1], &pool[3..]);
+        assert!(alone.iter().all(|c| c.ensemble.is_none()));
+        let points = simulate(&samples, &clips, &config, &device, |_| true);
+        assert_eq!(
+            points.iter().map(|p| p.labelled).collect::<Vec<_>>(),
+            [3, 5]
+        );
+    }
+
+    #[test]
+    fn savings_count_the_labels_each_curve_needed_to_reach_random_s_final_dice() {
+        let row = |strategy, round, labelled_percent, dice_mean| SummaryRow {
+            strategy,
+            mode: "al",
+            round,
+            labelled_percent,
+            dice_mean,
+            dice_sd: 0.0,
+        };
+        let summary = [
+            row(Strategy::Bald, 0, 5.0, 0.5),
+            row(Strategy::Bald, 1, 10.0, 0.82),
+            row(Strategy::Bald, 2, 15.0, 0.9),
+            row(Strategy::KCenter, 0, 5.0, 0.5),
+            row(Strategy::KCenter, 1, 10.0, 0.7),
+            row(Strategy::Random, 0, 5.0, 0.5),
+            row(Strategy::Random, 1, 10.0, 0.7),
+            row(Strategy::Random, 2, 15.0, 0.8),
+        ];
+        let savings = label_savings(&summary);
+        assert_eq!(savings.len(), 2);
+        assert_eq!(savings[0].strategy, Strategy::Bald);
+        assert_eq!(savings[0].reached_at_percent, Some(10.0));
+        assert_eq!(savings[0].reference_percent, 15.0);
+        assert_eq!(savings[1].reached_at_percent, None, "never reached 0.8");
+        assert!(label_savings(&summary[..5]).is_empty(), "no random curve");
     }
 
     fn test_size(clips: &[u32]) -> usize {

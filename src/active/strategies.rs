@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::diversity::{fuzzy_c_means, greedy_k_center, pca};
-use crate::model::UncertaintyScores;
+use crate::model::{Architecture, LossKind, ModelConfig, UncertaintyScores};
 use crate::model::uncertainty::entropy;
 
 /// What is known about one unlabelled frame.
@@ -65,10 +65,16 @@ pub enum Strategy {
     McEntropy,
     McVariance,
     Bald,
-    /// Entropy of the ensemble's mean prediction.
-    EnsembleEntropy,
-    /// Disagreement between the ensemble's members.
-    EnsembleDisagreement,
+    /// Entropy of the mean prediction of the multi-loss ensemble (the
+    /// network trained with BCE, with Dice and with BCE+Dice).
+    MultiLossEntropy,
+    /// Disagreement between the multi-loss ensemble's members.
+    MultiLossDisagreement,
+    /// Entropy of the mean prediction of the multi-architecture ensemble
+    /// (U-Net, ResUNet, ResUNet++).
+    MultiArchitectureEntropy,
+    /// Disagreement between the multi-architecture ensemble's members.
+    MultiArchitectureDisagreement,
     /// Greedy K-Center on encoder embeddings (core-set).
     KCenter,
     /// The most typical frame of each fuzzy C-means cluster of the PCA-reduced embeddings.
@@ -94,9 +100,87 @@ impl Strategy {
             Strategy::McEntropy => Some(s.entropy.mean),
             Strategy::McVariance => Some(s.variance.mean),
             Strategy::Bald => Some(s.bald.mean),
-            Strategy::EnsembleEntropy => candidate.ensemble.map(|e| e.entropy),
-            Strategy::EnsembleDisagreement => candidate.ensemble.map(|e| e.disagreement),
+            Strategy::MultiLossEntropy | Strategy::MultiArchitectureEntropy => {
+                candidate.ensemble.map(|e| e.entropy)
+            }
+            Strategy::MultiLossDisagreement | Strategy::MultiArchitectureDisagreement => {
+                candidate.ensemble.map(|e| e.disagreement)
+            }
             _ => None,
+        }
+    }
+
+    /// The ensemble whose members this strategy needs, if any.
+    pub fn ensemble(self) -> Option<EnsembleKind> {
+        match self {
+            Strategy::MultiLossEntropy | Strategy::MultiLossDisagreement => {
+                Some(EnsembleKind::MultiLoss)
+            }
+            Strategy::MultiArchitectureEntropy | Strategy::MultiArchitectureDisagreement => {
+                Some(EnsembleKind::MultiArchitecture)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the strategy ranks by the model's uncertainty (rather than
+    /// at random or by diversity alone).
+    pub fn is_uncertainty_based(self) -> bool {
+        !matches!(
+            self,
+            Strategy::Random | Strategy::KCenter | Strategy::FuzzyCMeans
+        )
+    }
+
+    /// The name used on the command line and in CSV files.
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// Models trained side by side whose disagreement ranks the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnsembleKind {
+    /// One architecture trained with each loss.
+    MultiLoss,
+    /// Each architecture trained with one loss.
+    MultiArchitecture,
+}
+
+impl EnsembleKind {
+    /// Each member's network and loss. The first member is the base model
+    /// itself, so the ensemble costs two extra trainings, not three.
+    pub fn members(self, base: &ModelConfig, loss: LossKind) -> Vec<(ModelConfig, LossKind)> {
+        match self {
+            EnsembleKind::MultiLoss => {
+                let others = [
+                    LossKind::CrossEntropyDice,
+                    LossKind::CrossEntropy,
+                    LossKind::Dice,
+                ]
+                .into_iter()
+                .filter(|&other| other != loss);
+                std::iter::once(loss)
+                    .chain(others)
+                    .map(|l| (base.clone(), l))
+                    .collect()
+            }
+            EnsembleKind::MultiArchitecture => {
+                let others = [
+                    Architecture::UNet,
+                    Architecture::ResUNet,
+                    Architecture::ResUNetPlusPlus,
+                ]
+                .into_iter()
+                .filter(|&a| a != base.architecture);
+                std::iter::once(base.architecture)
+                    .chain(others)
+                    .map(|a| (base.clone().with_architecture(a), loss))
+                    .collect()
+            }
         }
     }
 }
@@ -239,6 +323,35 @@ mod tests {
     }
 
     #[test]
+    fn ensembles_start_with_the_base_model_and_cover_every_loss_or_architecture() {
+        let base = ModelConfig::camus(32, 4);
+        let losses = EnsembleKind::MultiLoss.members(&base, LossKind::Dice);
+        assert_eq!(
+            losses.iter().map(|(_, l)| *l).collect::<Vec<_>>(),
+            [LossKind::Dice, LossKind::CrossEntropyDice, LossKind::CrossEntropy]
+        );
+        assert!(losses.iter().all(|(c, _)| *c == base));
+        let architectures = EnsembleKind::MultiArchitecture.members(&base, LossKind::Dice);
+        assert_eq!(
+            architectures
+                .iter()
+                .map(|(c, _)| c.architecture)
+                .collect::<Vec<_>>(),
+            [
+                Architecture::UNet,
+                Architecture::ResUNet,
+                Architecture::ResUNetPlusPlus
+            ]
+        );
+        assert_eq!(
+            Strategy::MultiArchitectureEntropy.ensemble(),
+            Some(EnsembleKind::MultiArchitecture)
+        );
+        assert_eq!(Strategy::Bald.ensemble(), None);
+        assert_eq!(Strategy::MultiLossEntropy.name(), "multi-loss-entropy");
+    }
+
+    #[test]
     fn bald_scores_favour_disagreeing_ensembles() {
         // Two members that agree on an unsure (½, ½) pixel vs two that contradict each other.
         let unsure = [0.5, 0.5];
@@ -254,7 +367,7 @@ mod tests {
         pool[0].ensemble = Some(agree);
         pool[1].ensemble = Some(disagree);
         assert_eq!(
-            select(Strategy::EnsembleDisagreement, &pool, &[], 1, 0),
+            select(Strategy::MultiLossDisagreement, &pool, &[], 1, 0),
             [1]
         );
     }

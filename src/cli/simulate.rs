@@ -1,5 +1,6 @@
 //! `echolabel simulate`: the active-learning loop on a fully labelled folder
-//! (phantom layout) with the ground truth as oracle; learning curves as CSV.
+//! with the ground truth as oracle; learning curves as CSV and a PNG figure,
+//! the full-data ceiling, and the labels each strategy saved over random.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::active::Strategy;
-use crate::active::simulation::{SemiSupervised, SimulationConfig, simulate, summarise};
+use crate::active::plot::write_learning_curves;
+use crate::active::simulation::{
+    SemiSupervised, SimulationConfig, full_data_dice, label_savings, simulate, summarise,
+};
 use crate::model::dataset::{read_phantom_folder, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
 
@@ -42,9 +46,16 @@ pub struct SimulateArgs {
     pub size: usize,
     #[arg(long, default_value_t = 8)]
     pub filters: usize,
-    /// Training epochs per round (early stopping still applies).
-    #[arg(long, default_value_t = 30)]
-    pub epochs: usize,
+    /// Gradient steps (batches of 8) per round's training, whatever the
+    /// labelled set's size (early stopping still applies).
+    #[arg(long, default_value_t = 150)]
+    pub steps: usize,
+    /// Use every N-th frame of each clip (neighbouring frames are near copies).
+    #[arg(long, default_value_t = 1)]
+    pub stride: usize,
+    /// Skip the full-data training that gives the ceiling (one per seed).
+    #[arg(long)]
+    pub no_full_data: bool,
     /// MC passes when scoring the pool.
     #[arg(long, default_value_t = 8)]
     pub samples: usize,
@@ -75,19 +86,13 @@ pub enum SemiMode {
 }
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
-    if let Some(strategy) = args.strategy.iter().find(|s| {
-        matches!(
-            s,
-            Strategy::EnsembleEntropy | Strategy::EnsembleDisagreement
-        )
-    }) {
-        anyhow::bail!(
-            "{strategy:?} needs an ensemble of models per round, which simulate does not train yet"
-        );
-    }
     let compute = super::compute_device(args.device)?;
     let clips = read_phantom_folder(&args.data)?;
-    let frames: Vec<_> = clips.into_iter().flat_map(|c| c.frames).collect();
+    let frames: Vec<_> = clips
+        .into_iter()
+        .flat_map(|c| c.frames)
+        .filter(|f| f.frame as usize % args.stride.max(1) == 0)
+        .collect();
     let (samples, groups) = to_samples(&frames, args.size);
     let config = SimulationConfig {
         strategies: args.strategy.clone(),
@@ -97,10 +102,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         seeds: (1..=args.seeds).collect(),
         model: ModelConfig::camus(args.size, args.filters),
         training: TrainOptions {
-            max_epochs: args.epochs,
             learning_rate: 1e-3,
             ..TrainOptions::default()
         },
+        steps: args.steps,
         samples: args.samples,
         test_fraction: 0.25,
         semi: match args.semi {
@@ -117,6 +122,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         },
     };
     config.model.validate().map_err(anyhow::Error::msg)?;
+    eprintln!(
+        "{} frames from {} ({} per clip step)",
+        samples.len(),
+        args.data.display(),
+        args.stride
+    );
     let points = simulate(&samples, &groups, &config, &compute.device, |message| {
         eprintln!("{message}");
         true
@@ -127,40 +138,107 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             args.data.display()
         );
     }
+    let full: Vec<(u64, f32)> = if args.no_full_data {
+        Vec::new()
+    } else {
+        config
+            .seeds
+            .iter()
+            .filter_map(|&seed| {
+                eprintln!("full data, seed {seed}");
+                full_data_dice(&samples, &groups, &config, seed, &compute.device)
+                    .map(|dice| (seed, dice))
+            })
+            .collect()
+    };
+    let full_mean =
+        (!full.is_empty()).then(|| full.iter().map(|(_, d)| d).sum::<f32>() / full.len() as f32);
+
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
-    let curve = args.out.join("curve.csv");
-    let mut writer = csv::Writer::from_path(&curve).with_context(|| curve.display().to_string())?;
-    for point in &points {
-        writer.serialize(point)?;
+    let command: Vec<String> = std::env::args().collect();
+    write_file(&args.out.join("command.txt"), &(command.join(" ") + "\n"))?;
+    write_csv(&args.out.join("curve.csv"), &points)?;
+    let summary = summarise(&points);
+    write_csv(&args.out.join("summary.csv"), &summary)?;
+    for row in &summary {
+        let of_full = full_mean.map_or(String::new(), |f| {
+            format!(" ({:.1}% of full data)", 100.0 * row.dice_mean / f)
+        });
+        println!(
+            "{} {} round {}: {:.1}% labelled, Dice {:.3} ± {:.3}{of_full}",
+            row.strategy.name(),
+            row.mode,
+            row.round,
+            row.labelled_percent,
+            row.dice_mean,
+            row.dice_sd
+        );
     }
-    writer.flush()?;
-    let summary = args.out.join("summary.csv");
-    let mut writer =
-        csv::Writer::from_path(&summary).with_context(|| summary.display().to_string())?;
-    writer.write_record([
-        "strategy",
-        "mode",
-        "round",
-        "labelled_percent",
-        "dice_mean",
-        "dice_sd",
-    ])?;
-    for (strategy, round, percent, mean, sd) in summarise(&points) {
-        let name = serde_json::to_value(strategy)?
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        writer.write_record([
-            name,
-            config.semi.name().to_string(),
-            round.to_string(),
-            format!("{percent:.2}"),
-            format!("{mean:.4}"),
-            format!("{sd:.4}"),
-        ])?;
-        println!("{strategy:?} round {round}: {percent:.1}% labelled, Dice {mean:.3} ± {sd:.3}");
+    if !full.is_empty() {
+        let rows: Vec<FullData> = full
+            .iter()
+            .map(|&(seed, dice)| FullData {
+                seed,
+                labelled: samples.len(),
+                dice,
+            })
+            .collect();
+        write_csv(&args.out.join("full_data.csv"), &rows)?;
     }
-    writer.flush()?;
-    eprintln!("curves in {} and {}", curve.display(), summary.display());
+    if let Some(f) = full_mean {
+        println!("full data: Dice {f:.3}");
+    }
+    let savings = label_savings(&summary);
+    if !savings.is_empty() {
+        write_csv(&args.out.join("savings.csv"), &savings)?;
+        for saving in &savings {
+            match saving.reached_at_percent {
+                Some(percent) => println!(
+                    "{} {}: reached random's final Dice {:.3} with {percent:.1}% labelled (random: {:.1}%)",
+                    saving.strategy.name(),
+                    saving.mode,
+                    saving.target_dice,
+                    saving.reference_percent
+                ),
+                None => println!(
+                    "{} {}: did not reach random's final Dice {:.3}",
+                    saving.strategy.name(),
+                    saving.mode,
+                    saving.target_dice
+                ),
+            }
+        }
+    }
+    let figure = args.out.join("curves.png");
+    let title = format!(
+        "{} — {} seed(s), budget {} per round",
+        args.data
+            .file_name()
+            .map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        args.seeds,
+        args.budget
+    );
+    write_learning_curves(&figure, &title, &summary, full_mean)?;
+    eprintln!("curves in {}", args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ceiling: the model trained on the whole pool.
+#[derive(serde::Serialize)]
+struct FullData {
+    seed: u64,
+    labelled: usize,
+    dice: f32,
+}
+
+fn write_csv<T: serde::Serialize>(path: &std::path::Path, rows: &[T]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_path(path).with_context(|| path.display().to_string())?;
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    writer.flush().with_context(|| path.display().to_string())
+}
+
+fn write_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| path.display().to_string())
 }
