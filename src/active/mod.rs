@@ -7,12 +7,14 @@
 
 pub mod diversity;
 pub mod plot;
+pub mod round;
 pub mod semi;
 pub mod simulation;
 pub mod strategies;
 
 pub use diversity::{fuzzy_c_means, greedy_k_center, pca};
 pub use semi::{
-    ceal_pseudo_labels, ceal_threshold, hard_cases, ssal_pseudo_labels, threshold_variance,
+    SemiSupervised, ceal_pseudo_labels, ceal_threshold, hard_cases, ssal_pseudo_labels,
+    threshold_variance,
 };
 pub use strategies::{Candidate, EnsembleKind, Strategy, select};

@@ -16,8 +16,9 @@ const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 800;
 const FONT: &str = "sans-serif";
 
-/// Distinguishable line colours (Tableau 10), reused in order.
-const PALETTE: [RGBColor; 10] = [
+/// Distinguishable line colours (Tableau 10 and two more: one per strategy
+/// of the full comparison), reused in order.
+const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -28,6 +29,8 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 128, 0),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +120,11 @@ fn draw(
     if let Some(full) = full_data_dice {
         for (value, label, colour) in [
             (full, format!("full data ({full:.3})"), BLACK),
-            (0.97 * full, format!("97% of full data ({:.3})", 0.97 * full), RGBColor(120, 120, 120)),
+            (
+                0.97 * full,
+                format!("97% of full data ({:.3})", 0.97 * full),
+                RGBColor(120, 120, 120),
+            ),
         ] {
             chart
                 .draw_series(DashedLineSeries::new(

@@ -2,6 +2,68 @@
 //! threshold for image-level labels, CEAL's decaying confidence threshold,
 //! and SSAL's threshold-variance stability check for pseudo-label masks.
 
+use serde::Serialize;
+
+/// How model predictions join the training set (chosen anew each round from
+/// the frames nobody labelled; the oracle never sees them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SemiSupervised {
+    /// Active learning alone.
+    None,
+    /// CEAL: frames with mean MC entropy below a threshold that decays by
+    /// `decay` per round.
+    Ceal { threshold: f32, decay: f32 },
+    /// SSAL: frames between the `low` and `high` entropy quantiles whose
+    /// mask is stable under threshold variance (≤ `max_instability`).
+    Ssal {
+        low: f32,
+        high: f32,
+        max_instability: f32,
+    },
+}
+
+impl SemiSupervised {
+    /// Positions (in the pool) of the frames that become pseudo-labels
+    /// after `round` rounds, given each frame's mean MC entropy and
+    /// threshold instability; frames going to a person (`to_person`) are
+    /// never among them.
+    pub fn choose(
+        self,
+        round: u32,
+        entropies: &[f32],
+        instability: &[f32],
+        to_person: &[usize],
+    ) -> Vec<usize> {
+        let chosen = match self {
+            SemiSupervised::None => Vec::new(),
+            SemiSupervised::Ceal { threshold, decay } => {
+                ceal_pseudo_labels(entropies, ceal_threshold(threshold, decay, round))
+            }
+            SemiSupervised::Ssal {
+                low,
+                high,
+                max_instability,
+            } => ssal_pseudo_labels(entropies, instability, low, high, max_instability),
+        };
+        chosen
+            .into_iter()
+            .filter(|p| !to_person.contains(p))
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SemiSupervised::None => "al",
+            SemiSupervised::Ceal { .. } => "ceal",
+            SemiSupervised::Ssal { .. } => "ssal",
+        }
+    }
+}
+
+/// Probability thresholds the SSAL stability check moves through.
+pub const STABILITY_THRESHOLDS: [f32; 4] = [0.3, 0.4, 0.6, 0.7];
+
 /// Splits image-level predictions by their largest class probability: below
 /// `t` a frame is a hard case for a person, otherwise its label is accepted.
 /// Returns (hard, accepted) indices.

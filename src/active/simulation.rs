@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
-use super::semi::{ceal_pseudo_labels, ceal_threshold, ssal_pseudo_labels, threshold_variance};
+use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
 use super::strategies::{Candidate, EnsembleScores, Strategy, select};
 use crate::model::mc::{self, FramePrediction, SamplingMode};
 use crate::model::metrics::DiceCounts;
@@ -35,8 +35,9 @@ pub struct SimulationConfig {
     pub samples: usize,
     /// Share of the clips held out as the fixed test split.
     pub test_fraction: f32,
-    /// Pseudo-labels from the model join each round's training, or none.
-    pub semi: SemiSupervised,
+    /// How pseudo-labels join each round's training: each mode is a curve
+    /// of its own for every strategy ([`SemiSupervised::None`]: AL alone).
+    pub modes: Vec<SemiSupervised>,
 }
 
 impl SimulationConfig {
@@ -54,38 +55,6 @@ impl SimulationConfig {
         }
     }
 }
-
-/// How model predictions join the training set (chosen anew each round from
-/// the frames nobody labelled; the oracle never sees them).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SemiSupervised {
-    /// Active learning alone.
-    None,
-    /// CEAL: frames with mean MC entropy below a threshold that decays by
-    /// `decay` per round.
-    Ceal { threshold: f32, decay: f32 },
-    /// SSAL: frames between the `low` and `high` entropy quantiles whose
-    /// mask is stable under threshold variance (≤ `max_instability`).
-    Ssal {
-        low: f32,
-        high: f32,
-        max_instability: f32,
-    },
-}
-
-impl SemiSupervised {
-    pub fn name(self) -> &'static str {
-        match self {
-            SemiSupervised::None => "al",
-            SemiSupervised::Ceal { .. } => "ceal",
-            SemiSupervised::Ssal { .. } => "ssal",
-        }
-    }
-}
-
-/// Probability thresholds the SSAL stability check moves through.
-const STABILITY_THRESHOLDS: [f32; 4] = [0.3, 0.4, 0.6, 0.7];
 
 /// One point of a learning curve.
 #[derive(Debug, Clone, Serialize)]
@@ -132,10 +101,12 @@ pub fn simulate(
         test: &test,
     };
     let mut points = Vec::new();
-    for &strategy in &config.strategies {
-        for &seed in &config.seeds {
-            if !run.curve(strategy, seed, &mut points, &mut progress) {
-                return points;
+    for &mode in &config.modes {
+        for &strategy in &config.strategies {
+            for &seed in &config.seeds {
+                if !run.curve(strategy, mode, seed, &mut points, &mut progress) {
+                    return points;
+                }
             }
         }
     }
@@ -143,7 +114,8 @@ pub fn simulate(
 }
 
 /// The Dice on the test split of the model trained on the whole pool with
-/// `seed`: the ceiling the learning curves are compared with.
+/// `seed` (for as many steps as all rounds of a curve together): the
+/// ceiling the learning curves are compared with.
 pub fn full_data_dice(
     samples: &[Sample],
     clips: &[u32],
@@ -154,8 +126,16 @@ pub fn full_data_dice(
     let (pool, test) = split_test(clips, config.test_fraction);
     let set: Vec<Sample> = pool.iter().map(|&i| samples[i].clone()).collect();
     let groups: Vec<u32> = (0..set.len() as u32).collect();
-    let options = config.round_training(set.len(), seed, config.training.loss);
-    let outcome = train(&config.model, &options, &set, &groups, None, device, |_| true).ok()?;
+    // As many steps as a whole curve takes (its rounds warm-start each other).
+    let whole_curve = SimulationConfig {
+        steps: config.steps * (config.rounds + 1),
+        ..config.clone()
+    };
+    let options = whole_curve.round_training(set.len(), seed, config.training.loss);
+    let outcome = train(&config.model, &options, &set, &groups, None, device, |_| {
+        true
+    })
+    .ok()?;
     let run = Run {
         samples,
         config,
@@ -171,6 +151,7 @@ impl Run<'_> {
     fn curve(
         &self,
         strategy: Strategy,
+        mode: SemiSupervised,
         seed: u64,
         points: &mut Vec<CurvePoint>,
         progress: &mut impl FnMut(&str) -> bool,
@@ -190,17 +171,15 @@ impl Run<'_> {
         let mut pseudo: Vec<Sample> = Vec::new();
         for round in 0..=config.rounds {
             let message = format!(
-                "{}, seed {seed}, round {round}: {} labelled",
+                "{} ({}), seed {seed}, round {round}: {} labelled",
                 strategy.name(),
+                mode.name(),
                 labelled.len()
             );
             if !progress(&message) {
                 return false;
             }
-            let mut set: Vec<Sample> = labelled
-                .iter()
-                .map(|&i| self.samples[i].clone())
-                .collect();
+            let mut set: Vec<Sample> = labelled.iter().map(|&i| self.samples[i].clone()).collect();
             set.extend(pseudo.iter().cloned());
             // Each frame is its own group: early rounds may hold one clip only.
             let groups: Vec<u32> = (0..set.len() as u32).collect();
@@ -223,7 +202,7 @@ impl Run<'_> {
             }
             points.push(CurvePoint {
                 strategy,
-                mode: config.semi.name(),
+                mode: mode.name(),
                 seed,
                 round,
                 labelled: labelled.len(),
@@ -244,7 +223,10 @@ impl Run<'_> {
                 config.budget,
                 seed ^ ((round as u64) << 8),
             );
-            pseudo = pseudo_labels(config.semi, round, &candidates, &predictions, &picked)
+            let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
+            let instability: Vec<f32> = predictions.iter().map(|p| p.instability).collect();
+            pseudo = mode
+                .choose(round as u32, &entropies, &instability, &picked)
                 .into_iter()
                 .map(|position| Sample {
                     size: config.model.input_size,
@@ -380,36 +362,6 @@ struct PoolPrediction {
     instability: f32,
 }
 
-/// Positions (in the pool) of the frames that become pseudo-labels this
-/// round; frames going to the oracle are never among them.
-fn pseudo_labels(
-    semi: SemiSupervised,
-    round: usize,
-    candidates: &[Candidate],
-    predictions: &[PoolPrediction],
-    to_oracle: &[usize],
-) -> Vec<usize> {
-    let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
-    let chosen = match semi {
-        SemiSupervised::None => Vec::new(),
-        SemiSupervised::Ceal { threshold, decay } => {
-            ceal_pseudo_labels(&entropies, ceal_threshold(threshold, decay, round as u32))
-        }
-        SemiSupervised::Ssal {
-            low,
-            high,
-            max_instability,
-        } => {
-            let instability: Vec<f32> = predictions.iter().map(|p| p.instability).collect();
-            ssal_pseudo_labels(&entropies, &instability, low, high, max_instability)
-        }
-    };
-    chosen
-        .into_iter()
-        .filter(|p| !to_oracle.contains(p))
-        .collect()
-}
-
 /// A learning curve's point averaged over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SummaryRow {
@@ -424,8 +376,10 @@ pub struct SummaryRow {
 
 /// Mean and standard deviation of Dice per strategy, mode and round, over seeds.
 pub fn summarise(points: &[CurvePoint]) -> Vec<SummaryRow> {
-    let mut keys: Vec<(Strategy, &'static str, usize)> =
-        points.iter().map(|p| (p.strategy, p.mode, p.round)).collect();
+    let mut keys: Vec<(Strategy, &'static str, usize)> = points
+        .iter()
+        .map(|p| (p.strategy, p.mode, p.round))
+        .collect();
     keys.sort_by_key(|(s, m, r)| (s.name(), *m, *r));
     keys.dedup();
     keys.into_iter()
@@ -521,7 +475,7 @@ mod tests {
             steps: 2,
             samples: 3,
             test_fraction: 0.25,
-            semi: SemiSupervised::None,
+            modes: vec![SemiSupervised::None],
         };
         let mut messages = Vec::new();
         let points = simulate(&samples, &clips, &config, &Device::flex(), |m| {
@@ -580,7 +534,7 @@ mod tests {
                 steps: 1,
                 samples: 2,
                 test_fraction: 0.25,
-                semi,
+                modes: vec![semi],
             };
             let points = simulate(&samples, &clips, &config, &Device::flex(), |_| true);
             assert_eq!(points.len(), 2);
@@ -610,7 +564,7 @@ mod tests {
             steps: 1,
             samples: 2,
             test_fraction: 0.25,
-            semi: SemiSupervised::None,
+            modes: vec![SemiSupervised::None],
         };
         let (pool, test) = split_test(&clips, 0.25);
         let device = Device::flex();
@@ -634,9 +588,10 @@ mod tests {
             })
             .collect();
         let (candidates, _) = run.score_pool(&models, &pool[3..]);
-        assert!(candidates.iter().all(|c| c
-            .ensemble
-            .is_some_and(|e| e.disagreement >= -1e-5 && e.entropy >= e.disagreement)));
+        assert!(candidates.iter().all(|c| {
+            c.ensemble
+                .is_some_and(|e| e.disagreement >= -1e-5 && e.entropy >= e.disagreement)
+        }));
         let (alone, _) = run.score_pool(&models[..1], &pool[3..]);
         assert!(alone.iter().all(|c| c.ensemble.is_none()));
         let points = simulate(&samples, &clips, &config, &device, |_| true);

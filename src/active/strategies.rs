@@ -7,8 +7,8 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::diversity::{fuzzy_c_means, greedy_k_center, pca};
-use crate::model::{Architecture, LossKind, ModelConfig, UncertaintyScores};
 use crate::model::uncertainty::entropy;
+use crate::model::{Architecture, LossKind, ModelConfig, UncertaintyScores};
 
 /// What is known about one unlabelled frame.
 #[derive(Debug, Clone, Default)]
@@ -328,7 +328,11 @@ mod tests {
         let losses = EnsembleKind::MultiLoss.members(&base, LossKind::Dice);
         assert_eq!(
             losses.iter().map(|(_, l)| *l).collect::<Vec<_>>(),
-            [LossKind::Dice, LossKind::CrossEntropyDice, LossKind::CrossEntropy]
+            [
+                LossKind::Dice,
+                LossKind::CrossEntropyDice,
+                LossKind::CrossEntropy
+            ]
         );
         assert!(losses.iter().all(|(c, _)| *c == base));
         let architectures = EnsembleKind::MultiArchitecture.members(&base, LossKind::Dice);

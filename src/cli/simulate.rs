@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::active::SemiSupervised;
 use crate::active::Strategy;
 use crate::active::plot::write_learning_curves;
 use crate::active::simulation::{
-    SemiSupervised, SimulationConfig, full_data_dice, label_savings, simulate, summarise,
+    SimulationConfig, full_data_dice, label_savings, simulate, summarise,
 };
 use crate::model::dataset::{read_phantom_folder, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
@@ -59,10 +60,11 @@ pub struct SimulateArgs {
     /// MC passes when scoring the pool.
     #[arg(long, default_value_t = 8)]
     pub samples: usize,
-    /// Add model pseudo-labels each round: CEAL (confident frames) or SSAL
-    /// (mid-uncertainty frames with stable masks).
-    #[arg(long, value_enum)]
-    pub semi: Option<SemiMode>,
+    /// How model pseudo-labels join each round, one curve per mode and
+    /// strategy: none (active learning alone), CEAL (confident frames) or
+    /// SSAL (mid-uncertainty frames with stable masks).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
+    pub semi: Vec<SemiMode>,
     /// CEAL: starting mean-entropy threshold and its decay per round.
     #[arg(long, default_value_t = 0.03)]
     pub ceal_threshold: f32,
@@ -81,6 +83,7 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SemiMode {
+    None,
     Ceal,
     Ssal,
 }
@@ -108,18 +111,22 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         steps: args.steps,
         samples: args.samples,
         test_fraction: 0.25,
-        semi: match args.semi {
-            None => SemiSupervised::None,
-            Some(SemiMode::Ceal) => SemiSupervised::Ceal {
-                threshold: args.ceal_threshold,
-                decay: args.ceal_decay,
-            },
-            Some(SemiMode::Ssal) => SemiSupervised::Ssal {
-                low: args.ssal_low,
-                high: args.ssal_high,
-                max_instability: args.ssal_max_instability,
-            },
-        },
+        modes: args
+            .semi
+            .iter()
+            .map(|mode| match mode {
+                SemiMode::None => SemiSupervised::None,
+                SemiMode::Ceal => SemiSupervised::Ceal {
+                    threshold: args.ceal_threshold,
+                    decay: args.ceal_decay,
+                },
+                SemiMode::Ssal => SemiSupervised::Ssal {
+                    low: args.ssal_low,
+                    high: args.ssal_high,
+                    max_instability: args.ssal_max_instability,
+                },
+            })
+            .collect(),
     };
     config.model.validate().map_err(anyhow::Error::msg)?;
     eprintln!(
@@ -212,9 +219,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let figure = args.out.join("curves.png");
     let title = format!(
         "{} — {} seed(s), budget {} per round",
-        args.data
-            .file_name()
-            .map_or_else(|| args.data.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        args.data.file_name().map_or_else(
+            || args.data.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        ),
         args.seeds,
         args.budget
     );

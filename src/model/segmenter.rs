@@ -123,6 +123,28 @@ impl Segmenter {
         out
     }
 
+    /// Encoder embeddings of 8-bit grey frames of `width × height` (the
+    /// space the diversity strategies work in).
+    pub fn embeddings(&self, frames: &[&[u8]], width: usize, height: usize) -> Vec<Vec<f32>> {
+        let size = self.header.config.input_size;
+        let inputs: Vec<Vec<f32>> = frames
+            .iter()
+            .map(|gray| resize_gray(gray, width, height, size))
+            .collect();
+        let images: Vec<&[f32]> = inputs.iter().map(Vec::as_slice).collect();
+        if images.is_empty() {
+            return Vec::new();
+        }
+        let features = self.model.embedding(mc::input(&images, size, &self.device));
+        let [rows, columns] = features.dims();
+        let flat: Vec<f32> = features
+            .try_into_vec_as()
+            .expect("the device returns its tensors");
+        (0..rows)
+            .map(|r| flat[r * columns..(r + 1) * columns].to_vec())
+            .collect()
+    }
+
     /// One closed contour per structure of the model found on the frame, by
     /// structure name. The myocardium contour is the epicardium: it encloses
     /// the cavity, as the editor draws it.

@@ -100,13 +100,13 @@ pub struct KeyFrame {
     pub model_version_id: Option<i64>,
 }
 
-const ANNOTATION_SELECT: &str =
+pub(super) const ANNOTATION_SELECT: &str =
     "SELECT a.id, a.clip_id, a.frame, a.kind, a.target, a.author_id, p.name, a.source,
     a.model_version_id, a.status, a.revision, r.geometry, a.uncertainty, a.updated_at,
     a.removed_at IS NOT NULL FROM annotations a JOIN annotators p ON p.id = a.author_id
     JOIN annotation_revisions r ON r.annotation_id = a.id AND r.revision = a.revision";
 
-fn annotation_from_row(row: &Row<'_>) -> rusqlite::Result<Annotation> {
+pub(super) fn annotation_from_row(row: &Row<'_>) -> rusqlite::Result<Annotation> {
     let geometry: String = row.get(11)?;
     Ok(Annotation {
         id: row.get(0)?,
@@ -447,7 +447,7 @@ fn insert_annotation(tx: &Transaction<'_>, new: &NewAnnotation) -> Result<i64, S
     Ok(id)
 }
 
-fn insert_revision(
+pub(super) fn insert_revision(
     tx: &Transaction<'_>,
     id: i64,
     edit: &AnnotationEdit,

@@ -39,6 +39,18 @@ pub struct NewRound {
     pub queried: Vec<(i64, u32)>,
 }
 
+/// A stored round.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Round {
+    pub id: i64,
+    pub strategy: String,
+    pub seed: Option<u64>,
+    pub budget: u32,
+    pub model_version_id: Option<i64>,
+    pub parameters: serde_json::Value,
+    pub created_at: String,
+}
+
 /// One scored frame of a stored round, best rank first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoundScore {
@@ -124,6 +136,27 @@ impl Project {
             )?;
             Ok(id)
         })
+    }
+
+    /// Every round, oldest first.
+    pub fn rounds(&self) -> Result<Vec<Round>, StoreError> {
+        let mut statement = self.conn.prepare(
+            "SELECT id, strategy, seed, budget, model_version_id, parameters, created_at
+             FROM al_rounds ORDER BY id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            let parameters: String = row.get(5)?;
+            Ok(Round {
+                id: row.get(0)?,
+                strategy: row.get(1)?,
+                seed: row.get::<_, Option<i64>>(2)?.map(|s| s as u64),
+                budget: row.get(3)?,
+                model_version_id: row.get(4)?,
+                parameters: serde_json::from_str(&parameters).unwrap_or_default(),
+                created_at: row.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The scores of a stored round, best first.

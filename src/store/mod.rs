@@ -16,6 +16,7 @@ mod model;
 mod people;
 mod progress;
 mod report;
+mod review;
 pub mod schema;
 mod search;
 
@@ -29,11 +30,12 @@ use crate::dicom::PatientSalt;
 pub use annotations::{Annotation, AnnotationEdit, ContourKey, Geometry, KeyFrame, NewAnnotation};
 pub use catalog::{ClipRecord, Collection};
 pub use import::{ImportOptions, ImportSummary, import_folder};
-pub use learning::{ModelVersion, NewRound, RoundScore};
+pub use learning::{ModelVersion, NewRound, Round, RoundScore};
 pub use model::{AnnotationKind, AnnotationStatus, KeyFrameKind, Role, SetBy, Source};
 pub use people::{Annotator, Assignment, TaskTemplate};
 pub use progress::ClipProgress;
 pub use report::{ProgressRow, progress_report};
+pub use review::PseudoLabelPolicy;
 pub use search::{SearchHit, SearchQuery};
 
 /// File name of the database inside a project folder.

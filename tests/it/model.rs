@@ -457,7 +457,9 @@ fn simulate_writes_learning_curves_per_strategy_and_seed() {
         "32",
         "--filters",
         "4",
-        "--epochs",
+        "--steps",
+        "2",
+        "--stride",
         "2",
         "--samples",
         "2",
@@ -482,4 +484,17 @@ fn simulate_writes_learning_curves_per_strategy_and_seed() {
     assert!(summary.starts_with("strategy,mode,round,labelled_percent,dice_mean,dice_sd"));
     assert_eq!(summary.lines().count(), 1 + 3 * 3);
     assert!(summary.contains("k-center,al,2,"), "{summary}");
+    let full = std::fs::read_to_string(out.join("full_data.csv")).unwrap();
+    assert_eq!(full.lines().count(), 1 + 2, "one ceiling per seed: {full}");
+    let savings = std::fs::read_to_string(out.join("savings.csv")).unwrap();
+    assert!(savings.starts_with("strategy,mode,target_dice,reached_at_percent"));
+    assert_eq!(
+        savings.lines().count(),
+        1 + 2,
+        "bald and k-center against random"
+    );
+    let figure = image::open(out.join("curves.png")).unwrap();
+    assert!(figure.width() > 600 && figure.height() > 400);
+    let command = std::fs::read_to_string(out.join("command.txt")).unwrap();
+    assert!(command.contains("simulate --data") && command.contains("random,bald,k-center"));
 }

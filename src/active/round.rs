@@ -1,0 +1,426 @@
+//! An active-learning round on a project, as the desktop starts it:
+//! retrain from the labelled frames, score the pool of unlabelled frames
+//! with MC inference, send the strategy's picks to the annotation queue,
+//! store CEAL/SSAL pseudo-labels for review, and record the round (strategy,
+//! seed, every score, the queried frames) so it can be reproduced.
+//!
+//! Runs to completion on the calling thread (the app puts it in a
+//! background job) and checks for cancellation between steps.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
+use super::strategies::{Candidate, Strategy, select};
+use crate::dicom::Clip;
+use crate::model::project_data::{counts_for_training, project_frames};
+use crate::model::tasks::{ModelChoice, ProjectTraining, TrainedVersion, train_project};
+use crate::model::{ComputeDevice, SegmentedFrame, Segmenter, TrainEvent};
+use crate::store::{
+    AnnotationKind, AnnotationStatus, Geometry, NewAnnotation, NewRound, Project, Role, Source,
+};
+
+/// The annotator pseudo-labels are recorded under (a reviewer's decision is
+/// a revision by the reviewer).
+pub const MODEL_ANNOTATOR: &str = "EchoLabel model";
+
+/// Folder of the project where each round keeps its uncertainty maps.
+pub const ROUNDS_DIR: &str = "rounds";
+
+/// How many frames a round sends to people.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundBudget {
+    Frames(usize),
+    /// A share of the pool, in percent.
+    Percent(f32),
+}
+
+impl RoundBudget {
+    pub fn frames(self, pool: usize) -> usize {
+        match self {
+            RoundBudget::Frames(n) => n.min(pool),
+            RoundBudget::Percent(p) => {
+                ((pool as f32 * p / 100.0).round() as usize).clamp(usize::from(pool > 0), pool)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RoundSettings {
+    pub strategy: Strategy,
+    pub budget: RoundBudget,
+    /// MC passes per frame.
+    pub samples: usize,
+    pub semi: SemiSupervised,
+    /// Every `stride`-th frame of each clip joins the pool (key frames always do).
+    pub stride: u32,
+    pub seed: u64,
+    /// Train a new model version first (when there is something to learn from).
+    pub retrain: Option<ProjectTraining>,
+}
+
+/// Where a round is.
+#[derive(Debug)]
+pub enum RoundProgress<'a> {
+    Training(TrainEvent<'a>),
+    Scoring { done: usize, total: usize },
+}
+
+/// A frame sent to people, with its score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueuedFrame {
+    pub clip_id: i64,
+    pub frame: u32,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RoundOutcome {
+    pub round_id: i64,
+    pub trained: Option<TrainedVersion>,
+    /// Why no new model was trained, when retraining was asked for.
+    pub training_note: Option<String>,
+    pub model_name: String,
+    pub pool: usize,
+    pub queued: Vec<QueuedFrame>,
+    pub pseudo_labels: usize,
+    pub skipped: Vec<String>,
+}
+
+/// The uncertainty (entropy) map a round saved for a frame, if any.
+pub fn uncertainty_map_path(root: &Path, round_id: i64, clip_id: i64, frame: u32) -> PathBuf {
+    root.join(ROUNDS_DIR)
+        .join(format!("round-{round_id:04}"))
+        .join(format!("clip{clip_id}-frame{frame}.png"))
+}
+
+/// Runs one round. `Ok(None)` when cancelled (a cancelled training stores
+/// no model; a round cancelled while scoring stores nothing).
+pub fn run_round(
+    project: &mut Project,
+    settings: &RoundSettings,
+    device: &ComputeDevice,
+    mut progress: impl FnMut(RoundProgress) -> bool,
+) -> Result<Option<RoundOutcome>, String> {
+    if settings.strategy.ensemble().is_some() {
+        return Err(format!(
+            "{} needs an ensemble of models trained each round; the desktop runs single-model strategies (use echolabel simulate for ensembles)",
+            settings.strategy.name()
+        ));
+    }
+    let (trained, training_note) = match &settings.retrain {
+        Some(training) => retrain(project, training, device, &mut progress)?,
+        None => (None, None),
+    };
+    if settings.retrain.is_some() && trained.is_none() && training_note.is_none() {
+        return Ok(None);
+    }
+    let choice = ModelChoice::for_project(project)?;
+    let segmenter = choice.load(device)?;
+    let mut skipped = Vec::new();
+    let pool = pool_frames(project, settings.stride, &mut skipped)?;
+    let total: usize = pool.iter().map(|(_, frames)| frames.len()).sum();
+    let mut scored: Vec<ScoredFrame> = Vec::with_capacity(total);
+    for (clip_id, frames) in &pool {
+        if !progress(RoundProgress::Scoring {
+            done: scored.len(),
+            total,
+        }) {
+            return Ok(None);
+        }
+        match score_clip(project, &segmenter, *clip_id, frames, settings.samples) {
+            Ok(mut clip_scores) => scored.append(&mut clip_scores),
+            Err(error) => skipped.push(error),
+        }
+    }
+    if scored.is_empty() {
+        return Err(
+            "no unlabelled frames to score: every pool frame is labelled or unreadable".into(),
+        );
+    }
+    let candidates: Vec<Candidate> = scored.iter().map(|s| s.candidate.clone()).collect();
+    let labelled = labelled_embeddings(project, &segmenter, settings.strategy)?;
+    let budget = settings.budget.frames(scored.len());
+    let picked = select(
+        settings.strategy,
+        &candidates,
+        &labelled,
+        budget,
+        settings.seed,
+    );
+
+    let rounds_before = project.rounds().map_err(|e| e.to_string())?.len() as u32;
+    let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
+    let instability: Vec<f32> = scored.iter().map(|s| s.instability).collect();
+    let pseudo = settings
+        .semi
+        .choose(rounds_before, &entropies, &instability, &picked);
+
+    let score_of = |s: &ScoredFrame| {
+        f64::from(
+            settings
+                .strategy
+                .score(&s.candidate)
+                .unwrap_or(s.candidate.scores.entropy.mean),
+        )
+    };
+    let queued: Vec<QueuedFrame> = picked
+        .iter()
+        .map(|&i| QueuedFrame {
+            clip_id: scored[i].clip_id,
+            frame: scored[i].frame,
+            score: score_of(&scored[i]),
+        })
+        .collect();
+    let round_id = project
+        .record_round(&NewRound {
+            strategy: settings.strategy.name(),
+            seed: Some(settings.seed),
+            budget: budget as u32,
+            model_version_id: choice.version_id,
+            parameters: serde_json::json!({
+                "budget": settings.budget,
+                "samples": settings.samples,
+                "semi": settings.semi,
+                "stride": settings.stride,
+                "pool": scored.len(),
+                "model": choice.name,
+            }),
+            scores: scored
+                .iter()
+                .map(|s| (s.clip_id, s.frame, score_of(s)))
+                .collect(),
+            queried: queued.iter().map(|q| (q.clip_id, q.frame)).collect(),
+        })
+        .map_err(|e| e.to_string())?;
+    for &i in picked.iter().chain(&pseudo) {
+        let frame = &scored[i];
+        let path = uncertainty_map_path(project.root(), round_id, frame.clip_id, frame.frame);
+        if let Err(error) = save_entropy_map(&path, &frame.entropy_map, frame.map_size) {
+            skipped.push(error);
+        }
+    }
+    let pseudo_labels = store_pseudo_labels(
+        project,
+        &segmenter,
+        choice.version_id,
+        pseudo.iter().map(|&i| &scored[i]),
+    )?;
+    Ok(Some(RoundOutcome {
+        round_id,
+        trained,
+        training_note,
+        model_name: choice.name,
+        pool: scored.len(),
+        queued,
+        pseudo_labels,
+        skipped,
+    }))
+}
+
+/// Trains a new version; `(None, Some(why))` when there is nothing to train on.
+fn retrain(
+    project: &mut Project,
+    training: &ProjectTraining,
+    device: &ComputeDevice,
+    progress: &mut impl FnMut(RoundProgress) -> bool,
+) -> Result<(Option<TrainedVersion>, Option<String>), String> {
+    let include = training.include_pseudo_labels;
+    let found = project_frames(project, &training.config, include).map_err(|e| e.to_string())?;
+    let clips: BTreeSet<u32> = found.frames.iter().map(|f| f.clip).collect();
+    if clips.len() < 2 {
+        return Ok((
+            None,
+            Some(format!(
+                "no new model: training needs labelled frames from two clips or more ({} so far); the current model scores the pool",
+                clips.len()
+            )),
+        ));
+    }
+    let trained = train_project(project, training, device, |event| {
+        progress(RoundProgress::Training(event))
+    })?;
+    Ok((trained, None))
+}
+
+/// For each clip, the frames to score: key frames and every `stride`-th
+/// frame, less those a person labelled or a pseudo-label already covers.
+fn pool_frames(
+    project: &Project,
+    stride: u32,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<(i64, Vec<u32>)>, String> {
+    let mut pool = Vec::new();
+    for clip in project.clips(None).map_err(|e| e.to_string())? {
+        let annotations = project
+            .annotations(clip.id, None)
+            .map_err(|e| e.to_string())?;
+        let covered: BTreeSet<u32> = annotations
+            .iter()
+            .filter(|a| {
+                counts_for_training(a, false)
+                    || (a.source == Source::PseudoLabel && a.status != AnnotationStatus::Rejected)
+            })
+            .map(|a| a.frame)
+            .collect();
+        let key_frames = match project.key_frames(clip.id) {
+            Ok(marks) => marks.into_iter().map(|k| k.frame).collect(),
+            Err(error) => {
+                skipped.push(error.to_string());
+                Vec::new()
+            }
+        };
+        let frames: BTreeSet<u32> = (0..clip.frames)
+            .step_by(stride.max(1) as usize)
+            .chain(key_frames)
+            .filter(|f| *f < clip.frames && !covered.contains(f))
+            .collect();
+        if !frames.is_empty() {
+            pool.push((clip.id, frames.into_iter().collect()));
+        }
+    }
+    Ok(pool)
+}
+
+/// What scoring found for one pool frame.
+struct ScoredFrame {
+    clip_id: i64,
+    frame: u32,
+    candidate: Candidate,
+    instability: f32,
+    /// Per-pixel MC entropy at the network's size.
+    entropy_map: Vec<f32>,
+    map_size: usize,
+    segmented: SegmentedFrame,
+}
+
+fn score_clip(
+    project: &Project,
+    segmenter: &Segmenter,
+    clip_id: i64,
+    frames: &[u32],
+    samples: usize,
+) -> Result<Vec<ScoredFrame>, String> {
+    const BATCH: usize = 8;
+    let record = project.clip(clip_id).map_err(|e| e.to_string())?;
+    let path = project.clip_file(&record);
+    let clip = Clip::open(&path, project.salt()).map_err(|e| e.to_string())?;
+    let (width, height) = (record.cols as usize, record.rows as usize);
+    let mut out = Vec::with_capacity(frames.len());
+    for chunk in frames.chunks(BATCH) {
+        let grays = chunk
+            .iter()
+            .map(|&f| {
+                clip.frame(f)
+                    .map(|frame| frame.gray())
+                    .map_err(|e| format!("{}: frame {f}: {e}", path.display()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&[u8]> = grays.iter().map(Vec::as_slice).collect();
+        let embeddings = segmenter.embeddings(&refs, width, height);
+        let results = segmenter.segment(&refs, width, height, samples.max(1), BATCH);
+        for ((&frame, segmented), embedding) in chunk.iter().zip(results).zip(embeddings) {
+            let maps = &segmented.prediction.maps;
+            let pixels = maps.width * maps.height;
+            let foreground: Vec<f32> = maps.mean[..pixels].iter().map(|p| 1.0 - p).collect();
+            out.push(ScoredFrame {
+                clip_id,
+                frame,
+                candidate: Candidate {
+                    scores: segmented.prediction.scores,
+                    embedding,
+                    ensemble: None,
+                },
+                instability: threshold_variance(&foreground, &STABILITY_THRESHOLDS),
+                entropy_map: maps.entropy.clone(),
+                map_size: maps.width,
+                segmented,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Embeddings of the frames people labelled, for the strategies that keep
+/// new picks away from them; empty for the others (no decoding needed).
+fn labelled_embeddings(
+    project: &Project,
+    segmenter: &Segmenter,
+    strategy: Strategy,
+) -> Result<Vec<Vec<f32>>, String> {
+    let uses_labelled = matches!(
+        strategy,
+        Strategy::KCenter | Strategy::UncertaintyThenDiversity | Strategy::DiversityThenUncertainty
+    );
+    if !uses_labelled {
+        return Ok(Vec::new());
+    }
+    let found =
+        project_frames(project, &segmenter.header.config, false).map_err(|e| e.to_string())?;
+    Ok(found
+        .frames
+        .iter()
+        .flat_map(|f| segmenter.embeddings(&[&f.gray], f.width, f.height))
+        .collect())
+}
+
+/// The entropy map as an 8-bit PNG scaled by its own peak: the overlay
+/// shows where the model is unsure (the frame's score says how much), and a
+/// faint map stays visible.
+fn save_entropy_map(path: &Path, map: &[f32], size: usize) -> Result<(), String> {
+    let peak = map.iter().copied().fold(0.0f32, f32::max).max(1e-6);
+    let pixels: Vec<u8> = map
+        .iter()
+        .map(|v| (v / peak * 255.0).round().clamp(0.0, 255.0) as u8)
+        .collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    image::GrayImage::from_raw(size as u32, size as u32, pixels)
+        .ok_or_else(|| format!("{}: map of the wrong size", path.display()))?
+        .save(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Stores the model's contours of each frame as draft pseudo-labels by the
+/// model annotator, with the frame's mean MC entropy as their uncertainty.
+fn store_pseudo_labels<'a>(
+    project: &mut Project,
+    segmenter: &Segmenter,
+    model_version_id: Option<i64>,
+    frames: impl Iterator<Item = &'a ScoredFrame>,
+) -> Result<usize, String> {
+    let author_id = project
+        .upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])
+        .map_err(|e| e.to_string())?;
+    let mut stored = 0;
+    for frame in frames {
+        for (structure, contour) in segmenter.proposals(&frame.segmented) {
+            project
+                .add_annotation(&NewAnnotation {
+                    clip_id: frame.clip_id,
+                    frame: frame.frame,
+                    template_id: None,
+                    kind: AnnotationKind::Contour,
+                    target: structure,
+                    author_id,
+                    source: Source::PseudoLabel,
+                    model_version_id,
+                    status: AnnotationStatus::Draft,
+                    geometry: Geometry {
+                        contour,
+                        ..Geometry::default()
+                    },
+                    mask: None,
+                    uncertainty: Some(f64::from(frame.candidate.scores.entropy.mean)),
+                })
+                .map_err(|e| e.to_string())?;
+            stored += 1;
+        }
+    }
+    Ok(stored)
+}
