@@ -7,6 +7,7 @@
 
 pub mod diversity;
 pub mod plot;
+pub mod queue;
 pub mod round;
 pub mod semi;
 pub mod simulation;

@@ -100,8 +100,10 @@ pub fn ssal_pseudo_labels(
     let mut order: Vec<usize> = (0..entropies.len()).collect();
     order.sort_by(|&a, &b| entropies[a].total_cmp(&entropies[b]));
     let n = order.len() as f32;
-    let (from, to) = ((n * low).floor() as usize, (n * high).ceil() as usize);
-    let mut picked: Vec<usize> = order[from.min(order.len())..to.min(order.len())]
+    let to = ((n * high).ceil() as usize).min(order.len());
+    // A reversed range (low above high) selects nothing.
+    let from = ((n * low).floor() as usize).min(to);
+    let mut picked: Vec<usize> = order[from..to]
         .iter()
         .copied()
         .filter(|&i| instability[i] <= max_instability)
@@ -165,6 +167,10 @@ mod tests {
         assert_eq!(
             ssal_pseudo_labels(&entropies, &shaky, 0.3, 0.7, 0.1),
             [2, 5, 9]
+        );
+        assert!(
+            ssal_pseudo_labels(&entropies, &stable, 0.7, 0.3, 0.1).is_empty(),
+            "a reversed range selects nothing"
         );
     }
 

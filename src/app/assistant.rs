@@ -19,7 +19,7 @@ use crate::model::{
     ComputeDevice, DevicePreference, EpochReport, ModelConfig, TrainEvent, TrainOptions,
     select_device,
 };
-use crate::store::{KeyFrameKind, Project};
+use crate::store::{KeyFrameKind, Project, PseudoLabelPolicy};
 
 /// MC passes for an interactive proposal: enough for a stable mean mask and
 /// a usable uncertainty score while staying quick on a CPU.
@@ -114,6 +114,24 @@ impl Assistant {
                 .store
                 .read(|project| Ok(ModelChoice::for_project(project))),
         );
+    }
+
+    /// The compute device, once found.
+    pub fn device(&self) -> Option<ComputeDevice> {
+        match &self.device {
+            Some(Ok(device)) => Some(device.clone()),
+            _ => None,
+        }
+    }
+
+    /// The shape of the model in use (new versions keep it, so training
+    /// warm-starts from it); the starting model's when unknown.
+    pub fn model_config(&self) -> ModelConfig {
+        self.choice
+            .as_ref()
+            .and_then(|choice| choice.header().ok())
+            .map(|header| header.config)
+            .unwrap_or_else(|| ModelConfig::camus(128, 8))
     }
 
     /// Whether a proposal can start now (model and device known, nothing running).
@@ -364,19 +382,14 @@ impl Assistant {
         let root = session.root().to_path_buf();
         let history = Arc::new(Mutex::new(Vec::new()));
         let shared = history.clone();
-        // The model keeps the shape of the one in use, so training warm-starts from it.
-        let config = self
-            .choice
-            .as_ref()
-            .and_then(|choice| choice.header().ok())
-            .map(|header| header.config)
-            .unwrap_or_else(|| ModelConfig::camus(128, 8));
+        let config = self.model_config();
         let job = Job::spawn("Training the model", wake, move |progress| {
             let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+            let policy = project.pseudo_label_policy().map_err(|e| e.to_string())?;
             let training = ProjectTraining {
                 config,
                 options: TrainOptions::default(),
-                include_pseudo_labels: false,
+                include_pseudo_labels: policy == PseudoLabelPolicy::WhenAccepted,
                 warm_start: true,
                 out: None,
             };

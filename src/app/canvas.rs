@@ -88,6 +88,7 @@ pub fn canvas_ui(
     editor: &mut EditorState,
     cache: &mut OverlayCache,
     notices: &mut Notices,
+    uncertainty: Option<egui::TextureId>,
 ) -> (Vec<CanvasEdit>, Option<Viewport>) {
     let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click_and_drag());
     let painter = ui.painter_at(rect);
@@ -141,6 +142,15 @@ pub fn canvas_ui(
                 uv_max,
             };
             viewer_gpu::paint(&painter, rect, image, overlay, display);
+            if let Some(map) = uncertainty {
+                // The map covers the whole frame (the network sees it stretched square).
+                let on_screen = egui::Rect::from_min_max(
+                    viewport.screen_from_image([0.0, 0.0]),
+                    viewport.screen_from_image([width as f32, height as f32]),
+                );
+                let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+                painter.image(map, on_screen, uv, Color32::WHITE);
+            }
         }
         None => {
             let text = match clip.frame_errors.get(&frame) {

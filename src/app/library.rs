@@ -649,15 +649,25 @@ fn fit(size: egui::Vec2, rect: egui::Rect) -> egui::Rect {
 
 /// The middle frame of a clip, scaled down.
 fn thumbnail(path: &std::path::Path, salt: &PatientSalt) -> Result<egui::ColorImage, String> {
+    frame_thumbnail(path, salt, None, THUMBNAIL_WIDTH)
+}
+
+/// A frame of a clip (the middle one when `frame` is `None`) scaled to
+/// `width` pixels across, for grids of clips or frames.
+pub fn frame_thumbnail(
+    path: &std::path::Path,
+    salt: &PatientSalt,
+    frame: Option<u32>,
+    width: u32,
+) -> Result<egui::ColorImage, String> {
     let clip = Clip::open(path, salt).map_err(|e| e.to_string())?;
     let frame = clip
-        .frame(clip.frame_count() / 2)
+        .frame(frame.unwrap_or(clip.frame_count() / 2))
         .map_err(|e| e.to_string())?;
     let image = frame.to_rgb_image();
-    let height = (u64::from(THUMBNAIL_WIDTH) * u64::from(frame.height)
-        / u64::from(frame.width.max(1)))
-    .max(1) as u32;
-    let small = image::imageops::thumbnail(&image, THUMBNAIL_WIDTH, height);
+    let height =
+        (u64::from(width) * u64::from(frame.height) / u64::from(frame.width.max(1))).max(1) as u32;
+    let small = image::imageops::thumbnail(&image, width, height);
     Ok(egui::ColorImage::from_rgb(
         [small.width() as usize, small.height() as usize],
         small.as_raw(),

@@ -11,14 +11,17 @@ mod assistant;
 mod canvas;
 mod clip_view;
 mod dialogs;
+mod learning;
 mod library;
 mod notices;
+mod review_grid;
 mod screenshot;
 mod session;
 mod shortcuts;
 mod side_panel;
 mod timeline;
 mod tools;
+mod uncertainty_overlay;
 mod viewer_gpu;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +37,7 @@ use crate::store::{ImportOptions, ImportSummary, KeyFrameKind, Project, Role, im
 use assistant::{Assistant, ModelRequest};
 use canvas::{CanvasEdit, OverlayCache, Viewport};
 use dialogs::{AnnotatorChoice, AnnotatorPicker, ImportDecision, ImportForm};
+use learning::{Learning, LearningAction};
 use notices::Notices;
 use screenshot::ScreenshotRequest;
 use session::Session;
@@ -41,6 +45,7 @@ use shortcuts::Action;
 use side_panel::PanelAction;
 use timeline::TimelineAction;
 use tools::{EditorState, Gesture, Tool};
+use uncertainty_overlay::UncertaintyOverlay;
 
 pub use notices::Level as NoticeLevel;
 
@@ -153,6 +158,17 @@ pub struct EchoLabelApp {
     show_help: bool,
     screenshot: Option<ScreenshotRequest>,
     assistant: Assistant,
+    learning: Learning,
+    uncertainty: UncertaintyOverlay,
+    /// Pseudo-labels to copy into the annotator's contours once their frame's document is open.
+    takeover: Option<Takeover>,
+}
+
+/// A reviewer taking over a frame's pseudo-labels to edit them.
+struct Takeover {
+    clip_id: i64,
+    frame: u32,
+    pseudo_labels: Vec<crate::store::Annotation>,
 }
 
 impl EchoLabelApp {
@@ -176,6 +192,9 @@ impl EchoLabelApp {
             show_help: false,
             screenshot: None,
             assistant,
+            learning: Learning::default(),
+            uncertainty: UncertaintyOverlay::default(),
+            takeover: None,
             options,
         };
         let start = app
@@ -230,6 +249,17 @@ impl EchoLabelApp {
         Some(self.viewport?.screen_from_image(p))
     }
 
+    /// Whether an uncertainty map is drawn over the frame on screen.
+    pub fn uncertainty_map_shown(&self) -> bool {
+        self.learning.show_uncertainty && self.uncertainty.is_shown()
+    }
+
+    /// The clip on screen and its frame.
+    pub fn clip_and_frame(&self) -> Option<(i64, u32)> {
+        let clip = self.session.as_ref()?.clip.as_ref()?;
+        Some((clip.record.id, clip.playback.frame))
+    }
+
     /// Whether a clip is on screen with its frame decoded and its annotations loaded.
     pub fn clip_ready(&self) -> bool {
         self.session.as_ref().is_some_and(|s| {
@@ -240,6 +270,8 @@ impl EchoLabelApp {
     fn open_project(&mut self, root: &Path, create: bool) {
         let session = Session::open(root, create, self.wake());
         self.assistant.project_opened(&session);
+        self.learning.project_opened(&session);
+        self.takeover = None;
         self.session = Some(session);
         self.picker = None;
         self.settings.opened(root);
@@ -308,6 +340,16 @@ impl EchoLabelApp {
         self.background.extend(still_running);
         self.assistant
             .poll(self.session.as_mut(), &mut self.notices);
+        if self.learning.poll(self.session.as_ref(), &mut self.notices)
+            && let Some(session) = &mut self.session
+        {
+            // A round may have trained a new model version and added pseudo-labels.
+            self.assistant.project_opened(session);
+            session
+                .library
+                .refresh(&session.store, &session.task.structures);
+        }
+        self.apply_takeover();
         if let Some(session) = &mut self.session
             && let Err(message) = session.poll(&mut self.notices)
         {
@@ -570,6 +612,17 @@ impl EchoLabelApp {
                     .and_then(|clip| timeline::timeline_ui(ui, clip, document.as_ref()))
             })
             .inner;
+        let uncertainty = match &session.clip {
+            Some(clip) if self.learning.show_uncertainty => self.uncertainty.texture(
+                &ctx,
+                session.root().to_path_buf(),
+                self.learning.round_ids(),
+                clip.record.id,
+                clip.playback.frame,
+                repaint(&self.ctx),
+            ),
+            _ => None,
+        };
         let (edits, viewport) = egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {
@@ -579,6 +632,7 @@ impl EchoLabelApp {
                     &mut self.editor,
                     &mut self.overlay,
                     &mut self.notices,
+                    uncertainty,
                 )
             })
             .inner;
@@ -594,11 +648,121 @@ impl EchoLabelApp {
             self.model_request(request);
         }
         self.assistant.training_window(&ctx);
+        self.learning_ui(&ctx);
         self.dialogs_ui(&ctx);
         let ready = self.clip_ready();
         if let Some(request) = &mut self.screenshot {
             request.poll(&ctx, ready);
         }
+    }
+
+    /// The active-learning window and what it asks for.
+    fn learning_ui(&mut self, ctx: &egui::Context) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let wake = self.wake();
+        let ready = self.assistant.ready();
+        let (action, start) = self
+            .learning
+            .window(ctx, session, ready, &self.editor.styles, &wake);
+        if start {
+            match self.assistant.device() {
+                Some(device) => {
+                    let config = self.assistant.model_config();
+                    self.learning
+                        .start_round(session, device, config, wake, &mut self.notices);
+                }
+                None => self
+                    .notices
+                    .info("The model is still starting; try again in a moment"),
+            }
+        }
+        match action {
+            Some(LearningAction::OpenFrame { clip_id, frame }) => self.open_frame(clip_id, frame),
+            Some(LearningAction::TakeOver {
+                clip_id,
+                frame,
+                pseudo_labels,
+            }) => {
+                self.open_frame(clip_id, frame);
+                self.takeover = Some(Takeover {
+                    clip_id,
+                    frame,
+                    pseudo_labels,
+                });
+            }
+            None => {}
+        }
+    }
+
+    /// Shows `frame` of the clip `clip_id` in the viewer.
+    fn open_frame(&mut self, clip_id: i64, frame: u32) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let Some(record) = session
+            .library
+            .clips()
+            .iter()
+            .find(|c| c.id == clip_id)
+            .cloned()
+        else {
+            return self
+                .notices
+                .error(format!("clip {clip_id} is no longer in the project"));
+        };
+        self.editor.gesture = None;
+        self.editor.selected = None;
+        session.open_clip(&record);
+        if let Some(clip) = &mut session.clip {
+            clip.go_to(frame);
+        }
+    }
+
+    /// Copies taken-over pseudo-labels into the annotator's document (as
+    /// model proposals they then correct) and closes the pseudo-labels.
+    fn apply_takeover(&mut self) {
+        let (Some(session), Some(takeover)) = (&mut self.session, &self.takeover) else {
+            return;
+        };
+        let open = session
+            .clip
+            .as_ref()
+            .is_some_and(|c| c.record.id == takeover.clip_id);
+        if !open {
+            return;
+        }
+        let (Some(annotator), Some(_)) = (session.annotator.clone(), session.document()) else {
+            return;
+        };
+        let takeover = self.takeover.take().expect("checked above");
+        let contours: Vec<(String, Vec<crate::geometry::Point>)> = takeover
+            .pseudo_labels
+            .iter()
+            .map(|a| (a.target.clone(), a.geometry.contour.clone()))
+            .collect();
+        let version = takeover
+            .pseudo_labels
+            .iter()
+            .find_map(|a| a.model_version_id);
+        let mut added = 0;
+        session.edit(|document| {
+            let (writes, count) = document.propose(takeover.frame, contours, version);
+            added = count;
+            writes
+        });
+        let ids = takeover.pseudo_labels.iter().map(|a| a.id).collect();
+        self.learning.decide(
+            session,
+            ids,
+            annotator.id,
+            crate::store::AnnotationStatus::Rejected,
+        );
+        self.notices.info(format!(
+            "Frame {}: {added} pseudo-label contour(s) copied into your annotations to edit; the pseudo-labels are closed",
+            takeover.frame + 1
+        ));
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
@@ -668,6 +832,15 @@ impl EchoLabelApp {
                     self.perform(Action::Redo);
                 }
             });
+            if ui
+                .add_enabled(
+                    self.session.is_some(),
+                    egui::Button::selectable(self.learning.open, "Active learning"),
+                )
+                .clicked()
+            {
+                self.learning.open = !self.learning.open;
+            }
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard shortcuts  (F1)").clicked() {
                     self.show_help = true;
@@ -730,6 +903,11 @@ impl EchoLabelApp {
                 if job_row(ui, &name, fraction, &message) {
                     self.assistant.cancel(index);
                 }
+            }
+            if let Some((name, fraction, message)) = self.learning.job_status()
+                && job_row(ui, &name, fraction, &message)
+            {
+                self.learning.cancel();
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Shortcuts (F1)").clicked() {
@@ -826,6 +1004,22 @@ impl EchoLabelApp {
             Action::MarkEndSystole => self.toggle_key_frame(KeyFrameKind::EndSystole),
             Action::PreviousClip => self.step_clip(-1),
             Action::NextClip => self.step_clip(1),
+            Action::ToggleUncertainty => {
+                self.learning.show_uncertainty = !self.learning.show_uncertainty
+            }
+            Action::NextQueued => {
+                let current = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.clip.as_ref())
+                    .map(|c| (c.record.id, c.playback.frame));
+                match self.learning.next_queued(current) {
+                    Some((clip_id, frame)) => self.open_frame(clip_id, frame),
+                    None => self.notices.info(
+                        "No frame waiting in the annotation queue: start an active-learning round",
+                    ),
+                }
+            }
             _ => self.clip_action(action),
         }
     }

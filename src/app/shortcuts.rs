@@ -36,6 +36,8 @@ pub enum Action {
     ToggleLoop,
     ProposeContours,
     ProposeKeyFrames,
+    ToggleUncertainty,
+    NextQueued,
     Help,
 }
 
@@ -230,6 +232,16 @@ pub const SHORTCUTS: &[Shortcut] = &[
         action: Action::ProposeKeyFrames,
         keys: plain(Key::K),
         help: "Model: propose the ED and ES frames of this clip",
+    },
+    Shortcut {
+        action: Action::NextQueued,
+        keys: plain(Key::N),
+        help: "Active learning: open the next frame of the annotation queue",
+    },
+    Shortcut {
+        action: Action::ToggleUncertainty,
+        keys: plain(Key::U),
+        help: "Active learning: show or hide the uncertainty map",
     },
     Shortcut {
         action: Action::Help,

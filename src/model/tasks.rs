@@ -225,6 +225,11 @@ pub fn train_project(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let warm_started_from = warm.as_ref().and(parent.as_ref().map(|p| p.id));
+    // The frame count places the version on the project's learning curve.
+    let mut metrics = outcome.header.metrics.clone();
+    if let Some(map) = metrics.as_object_mut() {
+        map.insert("frames".into(), serde_json::json!(found.frames.len()));
+    }
     let version_id = project
         .add_model_version(
             &name,
@@ -232,13 +237,13 @@ pub fn train_project(
             &relative,
             warm_started_from,
             &found.annotation_ids,
-            &outcome.header.metrics,
+            &metrics,
         )
         .map_err(|e| e.to_string())?;
     Ok(Some(TrainedVersion {
         version_id,
         path,
-        metrics: outcome.header.metrics,
+        metrics,
         stopped: outcome.stopped,
         frames: found.frames.len(),
         skipped: found.skipped,

@@ -1,6 +1,7 @@
 //! The one integration-test binary (each extra `tests/*.rs` would link the GUI
 //! and GPU stacks once more).
 
+mod active;
 mod cli;
 mod common;
 mod dicom_bad;

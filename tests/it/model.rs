@@ -15,7 +15,7 @@ use crate::common::{echolabel, stdout};
 /// A seed the starting model was not trained on (it was trained on seed 7).
 const UNSEEN_SEED: u64 = 4242;
 
-fn cpu() -> echolabel::model::ComputeDevice {
+pub fn cpu() -> echolabel::model::ComputeDevice {
     select_device(DevicePreference::Cpu).unwrap()
 }
 
@@ -253,7 +253,7 @@ fn evaluate_prints_dice_and_hausdorff_per_structure() {
 }
 
 /// A project whose phantom clips carry submitted contours from the truth masks.
-fn labelled_project(root: &Path, data: &Path) -> Project {
+pub fn labelled_project(root: &Path, data: &Path) -> Project {
     echolabel::phantom::write_dataset(data, 2, 31, |_, _| {}).unwrap();
     let mut project = Project::open_or_create(root).unwrap();
     let ana = project
