@@ -8,6 +8,7 @@ mod info;
 mod phantom;
 mod predict;
 mod project;
+mod round;
 mod simulate;
 mod train;
 
@@ -74,6 +75,10 @@ pub enum Command {
     Evaluate(predict::EvaluateArgs),
     /// Active-learning simulation on a fully labelled folder: learning curves per strategy.
     Simulate(simulate::SimulateArgs),
+    /// One active-learning round on a project: retrain (optional), score the
+    /// pool of unlabelled frames, queue the most informative for annotators
+    /// and add CEAL/SSAL pseudo-labels for review.
+    Round(round::RoundArgs),
     /// Measure performance and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -99,6 +104,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bench(command) => bench::run(&command),
         Command::Train(args) => train::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Round(args) => round::run(&args),
         Command::Predict(args) => predict::predict(&args),
         Command::Evaluate(args) => predict::evaluate(&args),
         Command::Import(args) => project::import(&args),

@@ -88,6 +88,23 @@ pub enum SemiMode {
     Ssal,
 }
 
+/// The semi-supervised mode with its parameters: CEAL's (threshold,
+/// decay), SSAL's (low quantile, high quantile, largest instability).
+pub fn semi_mode(mode: SemiMode, ceal: (f32, f32), ssal: (f32, f32, f32)) -> SemiSupervised {
+    match mode {
+        SemiMode::None => SemiSupervised::None,
+        SemiMode::Ceal => SemiSupervised::Ceal {
+            threshold: ceal.0,
+            decay: ceal.1,
+        },
+        SemiMode::Ssal => SemiSupervised::Ssal {
+            low: ssal.0,
+            high: ssal.1,
+            max_instability: ssal.2,
+        },
+    }
+}
+
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let compute = super::compute_device(args.device)?;
     let clips = read_phantom_folder(&args.data)?;
@@ -114,17 +131,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         modes: args
             .semi
             .iter()
-            .map(|mode| match mode {
-                SemiMode::None => SemiSupervised::None,
-                SemiMode::Ceal => SemiSupervised::Ceal {
-                    threshold: args.ceal_threshold,
-                    decay: args.ceal_decay,
-                },
-                SemiMode::Ssal => SemiSupervised::Ssal {
-                    low: args.ssal_low,
-                    high: args.ssal_high,
-                    max_instability: args.ssal_max_instability,
-                },
+            .map(|&mode| {
+                semi_mode(
+                    mode,
+                    (args.ceal_threshold, args.ceal_decay),
+                    (args.ssal_low, args.ssal_high, args.ssal_max_instability),
+                )
             })
             .collect(),
     };
