@@ -1,5 +1,6 @@
 //! `echolabel simulate`: the active-learning loop on a fully labelled folder
-//! (phantom layout) with the ground truth as oracle; learning curves as CSV.
+//! (phantom, PNG or CAMUS layout) with the ground truth as oracle; learning
+//! curves as CSV.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,12 +9,16 @@ use anyhow::Context;
 
 use crate::active::Strategy;
 use crate::active::simulation::{SemiSupervised, SimulationConfig, simulate, summarise};
-use crate::model::dataset::{read_phantom_folder, to_samples};
+use crate::model::dataset::{read_dataset, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// A fully labelled folder in the phantom layout.
+    /// A fully labelled folder, its layout detected: the phantom layout
+    /// (`echolabel phantom` output: <clip>.json, <clip>.dcm, <clip>_gt/),
+    /// PNG folders (images/NAME.png with class masks masks/NAME.png, clips
+    /// grouped by the name before the last `_`), or CAMUS
+    /// (patientXXXX/patientXXXX_{2CH,4CH}_{ED,ES}[_gt].nii.gz).
     #[arg(long)]
     pub data: PathBuf,
     /// Strategies to compare.
@@ -86,7 +91,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let compute = super::compute_device(args.device)?;
-    let clips = read_phantom_folder(&args.data)?;
+    let clips = read_dataset(&args.data)?;
     let frames: Vec<_> = clips.into_iter().flat_map(|c| c.frames).collect();
     let (samples, groups) = to_samples(&frames, args.size);
     let config = SimulationConfig {
