@@ -1,6 +1,7 @@
 //! `echolabel simulate`: the active-learning loop on a fully labelled folder
-//! with the ground truth as oracle; learning curves as CSV and a PNG figure,
-//! the full-data ceiling, and the labels each strategy saved over random.
+//! (phantom, PNG or CAMUS layout) with the ground truth as oracle; learning
+//! curves as CSV and a PNG figure, the full-data ceiling, and the labels
+//! each strategy saved over random.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,12 +14,16 @@ use crate::active::plot::write_learning_curves;
 use crate::active::simulation::{
     SimulationConfig, full_data_dice, label_savings, simulate, summarise,
 };
-use crate::model::dataset::{read_phantom_folder, to_samples};
+use crate::model::dataset::{read_dataset, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// A fully labelled folder in the phantom layout.
+    /// A fully labelled folder, its layout detected: the phantom layout
+    /// (`echolabel phantom` output: <clip>.json, <clip>.dcm, <clip>_gt/),
+    /// PNG folders (images/NAME.png with class masks masks/NAME.png, clips
+    /// grouped by the name before the last `_`), or CAMUS
+    /// (patientXXXX/patientXXXX_{2CH,4CH}_{ED,ES}[_gt].nii.gz).
     #[arg(long)]
     pub data: PathBuf,
     /// Strategies to compare.
@@ -107,7 +112,7 @@ pub fn semi_mode(mode: SemiMode, ceal: (f32, f32), ssal: (f32, f32, f32)) -> Sem
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let compute = super::compute_device(args.device)?;
-    let clips = read_phantom_folder(&args.data)?;
+    let clips = read_dataset(&args.data)?;
     let frames: Vec<_> = clips
         .into_iter()
         .flat_map(|c| c.frames)
