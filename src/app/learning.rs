@@ -368,7 +368,8 @@ impl Learning {
         let mut open = self.open;
         egui::Window::new("Active learning")
             .open(&mut open)
-            .default_size([620.0, 520.0])
+            .default_size([640.0, 540.0])
+            .default_pos([300.0, 60.0])
             .vscroll(false)
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {

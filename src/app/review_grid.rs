@@ -15,7 +15,7 @@ use crate::jobs::Wake;
 use crate::store::{Annotation, AnnotationStatus, PseudoLabelPolicy};
 
 /// Thumbnail width in pixels.
-const CARD_WIDTH: u32 = 120;
+const CARD_WIDTH: u32 = 150;
 
 pub enum ReviewAction {
     Decide {
@@ -40,8 +40,9 @@ type FrameKey = (i64, u32);
 /// What every card needs besides its annotation.
 struct CardLook<'a> {
     clip_names: &'a HashMap<i64, String>,
-    /// Frame width of each clip (contours are in frame pixels).
-    widths: &'a HashMap<i64, u32>,
+    /// Frame size of each clip (contours are in frame pixels; the card
+    /// keeps the frame's aspect ratio before its thumbnail arrives).
+    sizes: &'a HashMap<i64, (u32, u32)>,
     styles: &'a [StructureStyle],
     showing: AnnotationStatus,
 }
@@ -75,15 +76,15 @@ impl ReviewGrid {
         wake: &Wake,
     ) -> Option<ReviewAction> {
         let mut action = None;
-        let widths: HashMap<i64, u32> = session
+        let sizes: HashMap<i64, (u32, u32)> = session
             .library
             .clips()
             .iter()
-            .map(|c| (c.id, c.cols))
+            .map(|c| (c.id, (c.cols, c.rows)))
             .collect();
         let look = CardLook {
             clip_names,
-            widths: &widths,
+            sizes: &sizes,
             styles,
             showing: self.showing.unwrap_or(AnnotationStatus::Draft),
         };
@@ -176,15 +177,23 @@ impl ReviewGrid {
                     egui::CollapsingHeader::new(format!("{structure} ({})", members.len()))
                         .default_open(true)
                         .show(ui, |ui| {
-                            ui.horizontal_wrapped(|ui| {
-                                for annotation in members {
-                                    if let Some(card) =
-                                        self.card(ui, annotation, pseudo_labels, &look)
-                                    {
-                                        action = Some(card);
+                            // Rows of as many cards as fit the window's width.
+                            let spacing = ui.spacing().item_spacing.x + 16.0;
+                            let columns = ((ui.available_width() + spacing)
+                                / (CARD_WIDTH as f32 + spacing))
+                                .floor()
+                                .max(1.0) as usize;
+                            for row in members.chunks(columns) {
+                                ui.horizontal(|ui| {
+                                    for annotation in row {
+                                        if let Some(card) =
+                                            self.card(ui, annotation, pseudo_labels, &look)
+                                        {
+                                            action = Some(card);
+                                        }
                                     }
-                                }
-                            });
+                                });
+                            }
                         });
                 }
             });
@@ -205,9 +214,9 @@ impl ReviewGrid {
             ui.set_width(CARD_WIDTH as f32);
             ui.vertical(|ui| {
                 let thumbnail = self.thumbnails.get(&key);
-                let height = thumbnail.map_or(CARD_WIDTH as f32 * 0.75, |t| {
-                    CARD_WIDTH as f32 * t.size()[1] as f32 / t.size()[0].max(1) as f32
-                });
+                let (frame_width, frame_height) =
+                    look.sizes.get(&annotation.clip_id).copied().unwrap_or((4, 3));
+                let height = CARD_WIDTH as f32 * frame_height as f32 / frame_width.max(1) as f32;
                 let (rect, response) = ui.allocate_exact_size(
                     egui::vec2(CARD_WIDTH as f32, height),
                     egui::Sense::click(),
@@ -226,8 +235,7 @@ impl ReviewGrid {
                             .iter()
                             .find(|s| s.name == annotation.target)
                             .map_or(egui::Color32::YELLOW, |s| s.colour);
-                        let width = look.widths.get(&annotation.clip_id).copied().unwrap_or(0);
-                        draw_contour(&painter, rect, width, annotation, colour);
+                        draw_contour(&painter, rect, frame_width, annotation, colour);
                     }
                     None if self.failed.contains(&key) => {
                         painter.text(rect.center(), egui::Align2::CENTER_CENTER, "unreadable", egui::FontId::proportional(12.0), ui.visuals().error_fg_color);
@@ -241,8 +249,10 @@ impl ReviewGrid {
                 }
                 let mut selected = self.selected.contains(&annotation.id);
                 let name = look.clip_names.get(&annotation.clip_id).map_or("clip", String::as_str);
+                ui.add(egui::Label::new(format!("{name} · frame {}", annotation.frame + 1)).truncate());
                 if ui
-                    .checkbox(&mut selected, format!("{name} · frame {}", annotation.frame + 1))
+                    .checkbox(&mut selected, format!("uncertainty {:.4}", annotation.uncertainty.unwrap_or(f64::NAN)))
+                    .on_hover_text("Select for Accept / Reject selected")
                     .changed()
                 {
                     if selected {
@@ -251,10 +261,6 @@ impl ReviewGrid {
                         self.selected.remove(&annotation.id);
                     }
                 }
-                ui.weak(format!(
-                    "uncertainty {:.4}",
-                    annotation.uncertainty.unwrap_or(f64::NAN)
-                ));
                 ui.horizontal(|ui| {
                     if showing != AnnotationStatus::Accepted && ui.small_button("Accept").clicked() {
                         action = Some(ReviewAction::Decide { ids: vec![annotation.id], decision: AnnotationStatus::Accepted });
@@ -264,7 +270,7 @@ impl ReviewGrid {
                     }
                     if showing == AnnotationStatus::Draft
                         && ui
-                            .small_button("Edit")
+                            .small_button("Correct")
                             .on_hover_text("Copy the model's contours of this frame into your own annotations to correct them")
                             .clicked()
                     {

@@ -79,10 +79,14 @@ fn load_map(
     Some(egui::ColorImage::from_rgba_unmultiplied(size, &rgba))
 }
 
+/// Below this share of the frame's peak entropy a pixel stays clear, so the
+/// faint background noise of a confident model does not tint the image.
+const CLEAR_BELOW: f32 = 0.15;
+
 /// Certain pixels are clear; uncertain ones go from yellow to opaque red.
 fn heat(value: u8) -> [u8; 4] {
-    let v = f32::from(value) / 255.0;
-    [255, (220.0 * (1.0 - v)) as u8, 0, (230.0 * v.sqrt()) as u8]
+    let t = ((f32::from(value) / 255.0 - CLEAR_BELOW) / (1.0 - CLEAR_BELOW)).clamp(0.0, 1.0);
+    [255, (220.0 * (1.0 - t)) as u8, 0, (230.0 * t.sqrt()) as u8]
 }
 
 #[cfg(test)]
@@ -92,6 +96,7 @@ mod tests {
     #[test]
     fn certain_pixels_are_clear_and_uncertain_ones_opaque_red() {
         assert_eq!(heat(0)[3], 0);
+        assert_eq!(heat(30)[3], 0, "faint noise stays clear");
         assert_eq!(heat(255), [255, 0, 0, 230]);
         assert!(heat(64)[3] < heat(192)[3]);
     }

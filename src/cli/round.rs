@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::active::round::{RoundBudget, RoundProgress, RoundSettings, run_round};
 use crate::active::Strategy;
+use crate::active::round::{RoundBudget, RoundProgress, RoundSettings, run_round};
 use crate::model::tasks::{ModelChoice, ProjectTraining};
 use crate::model::{DevicePreference, TrainEvent, TrainOptions};
 use crate::store::{Project, PseudoLabelPolicy};

@@ -642,3 +642,128 @@ fn training_from_the_desktop_stores_a_version_that_then_makes_the_proposals() {
     );
     assert!(dirs.demo.join(&versions[0].checkpoint_path).is_file());
 }
+
+#[test]
+fn an_active_learning_round_fills_the_queue_and_the_review_grid_from_the_desktop() {
+    let dirs = dirs();
+    let mut harness = rendering_harness(options(&dirs, None, Some("Demo sonographer")));
+    wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
+    wait_until(&mut harness, "the model", |h| app(h).model_ready());
+    harness.get_by_label("Active learning").click();
+    wait_until(&mut harness, "the window", |h| {
+        h.query_by_label("Start round").is_some()
+    });
+    harness
+        .get_by_label("SSAL (stable mid-uncertainty)")
+        .click();
+    harness.step();
+    harness.get_by_label("Start round").click();
+    wait_until(&mut harness, "the round to finish", |h| {
+        app(h)
+            .notices()
+            .any(|(_, text)| text.starts_with("Round 1:"))
+    });
+    let (queue, pending) = {
+        let project = Project::open(&dirs.demo).unwrap();
+        let queue = echolabel::active::queue::annotation_queue(&project).unwrap();
+        let pending = project.pseudo_labels(&[AnnotationStatus::Draft]).unwrap();
+        (queue, pending)
+    };
+    assert_eq!(queue.len(), 8, "the default budget");
+    assert!(
+        !pending.is_empty(),
+        "SSAL found stable mid-uncertainty frames"
+    );
+    assert!(
+        app(&harness)
+            .notices()
+            .any(|(_, text)| text.contains("no new model: training needs labelled frames")),
+        "nothing labelled yet: the starting model scored the pool"
+    );
+
+    // The queue opens on its own; Open shows the first frame with its uncertainty map.
+    wait_until(&mut harness, "the queue", |h| {
+        h.query_all_by_label("Open").next().is_some()
+    });
+    harness.get_all_by_label("Open").next().unwrap().click();
+    let first = (queue[0].clip_id, queue[0].frame);
+    wait_until(&mut harness, "the queued frame", |h| {
+        app(h).clip_and_frame() == Some(first) && app(h).clip_ready()
+    });
+    wait_until(&mut harness, "its uncertainty map", |h| {
+        app(h).uncertainty_map_shown()
+    });
+    key(&mut harness, Key::U);
+    assert!(!app(&harness).uncertainty_map_shown(), "U hides the map");
+    key(&mut harness, Key::U);
+    key(&mut harness, Key::N);
+    let second = (queue[1].clip_id, queue[1].frame);
+    wait_until(&mut harness, "the next queued frame (N)", |h| {
+        app(h).clip_and_frame() == Some(second)
+    });
+
+    // Review: take one frame over for editing, accept the rest in one go.
+    harness
+        .get_by_label_contains(&format!("Review ({})", pending.len()))
+        .click();
+    wait_until(&mut harness, "the review grid", |h| {
+        h.query_by_label("Select all").is_some()
+    });
+    // The first card of the first group (LV) is the most confident LV pseudo-label.
+    let first_lv = pending.iter().find(|a| a.target == LV).unwrap();
+    let edited = (first_lv.clip_id, first_lv.frame);
+    let structures = pending
+        .iter()
+        .filter(|a| (a.clip_id, a.frame) == edited)
+        .count();
+    harness.get_all_by_label("Correct").next().unwrap().click();
+    wait_until(
+        &mut harness,
+        "the pseudo-labels in the annotator's contours",
+        |h| {
+            app(h).clip_and_frame() == Some(edited)
+                && app(h)
+                    .document()
+                    .is_some_and(|d| d.contour(edited.1, LV).is_some())
+        },
+    );
+    wait_saved(&mut harness);
+    wait_until(&mut harness, "the taken-over pseudo-labels to close", |h| {
+        h.query_by_label_contains(&format!("Review ({})", pending.len() - structures))
+            .is_some()
+    });
+    harness.get_by_label("Select all").click();
+    harness.step();
+    harness
+        .get_by_label_contains(&format!("Accept selected ({})", pending.len() - structures))
+        .click();
+    wait_until(&mut harness, "the bulk decision", |h| {
+        h.query_by_label("Review (0)").is_some()
+    });
+    drop(harness);
+
+    let project = Project::open(&dirs.demo).unwrap();
+    assert!(
+        project
+            .pseudo_labels(&[AnnotationStatus::Draft])
+            .unwrap()
+            .is_empty()
+    );
+    let accepted = project
+        .pseudo_labels(&[AnnotationStatus::Accepted])
+        .unwrap();
+    assert_eq!(accepted.len(), pending.len() - structures);
+    let rejected = project
+        .pseudo_labels(&[AnnotationStatus::Rejected])
+        .unwrap();
+    assert!(rejected.iter().all(|a| (a.clip_id, a.frame) == edited));
+    let sonographer = project.annotator_id("Demo sonographer").unwrap();
+    let mine = project.annotations(edited.0, Some(edited.1)).unwrap();
+    assert!(
+        mine.iter().any(|a| a.author_id == sonographer
+            && a.target == LV
+            && a.status == AnnotationStatus::Draft),
+        "the copy is the sonographer's draft to correct"
+    );
+    assert_eq!(project.rounds().unwrap().len(), 1);
+}
