@@ -33,22 +33,24 @@ pub fn annotation_queue(project: &Project) -> Result<Vec<QueueEntry>, StoreError
         .into_iter()
         .map(|c| (c.id, clip_name(&c.path)))
         .collect();
-    let mut finished: HashMap<i64, BTreeSet<u32>> = HashMap::new();
-    let mut entries = Vec::new();
-    for score in project
+    let queried: Vec<_> = project
         .round_scores(round.id)?
         .into_iter()
         .filter(|s| s.queried)
-    {
-        if !finished.contains_key(&score.clip_id) {
-            let frames = project
-                .annotations(score.clip_id, None)?
-                .iter()
-                .filter(|a| counts_for_training(a, false))
-                .map(|a| a.frame)
-                .collect();
-            finished.insert(score.clip_id, frames);
-        }
+        .collect();
+    let clips: BTreeSet<i64> = queried.iter().map(|s| s.clip_id).collect();
+    let mut finished: HashMap<i64, BTreeSet<u32>> = HashMap::new();
+    for clip_id in clips {
+        let frames = project
+            .annotations(clip_id, None)?
+            .iter()
+            .filter(|a| counts_for_training(a, false))
+            .map(|a| a.frame)
+            .collect();
+        finished.insert(clip_id, frames);
+    }
+    let mut entries = Vec::new();
+    for score in queried {
         entries.push(QueueEntry {
             round_id: round.id,
             clip_id: score.clip_id,

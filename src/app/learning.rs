@@ -10,7 +10,7 @@ use eframe::egui;
 use egui_plot::{Line, Plot, PlotPoints, Points};
 
 use super::notices::Notices;
-use super::review_grid::{ReviewAction, ReviewGrid};
+use super::review_grid::{ReviewAction, ReviewGrid, ReviewView};
 use super::session::Session;
 use super::tools::StructureStyle;
 use crate::active::queue::{CurvePoint, QueueEntry, annotation_queue, learning_curve};
@@ -406,19 +406,18 @@ impl Learning {
                     Tab::Queue => action = queue_ui(ui, overview, &mut self.show_uncertainty),
                     Tab::Review => {
                         let reviewer = session.annotator.as_ref().map(|a| a.id);
-                        match self.review.ui(
-                            ui,
-                            session,
-                            &overview.pseudo_labels,
-                            &overview.clip_names,
-                            overview.policy,
+                        let view = ReviewView {
+                            pseudo_labels: &overview.pseudo_labels,
+                            clip_names: &overview.clip_names,
+                            policy: overview.policy,
                             styles,
-                            wake,
-                        ) {
-                            Some(ReviewAction::Decide { ids, decision }) => match reviewer {
-                                Some(reviewer) => self.decide(session, ids, reviewer, decision),
-                                None => {}
-                            },
+                        };
+                        match self.review.ui(ui, session, &view, wake) {
+                            Some(ReviewAction::Decide { ids, decision }) => {
+                                if let Some(reviewer) = reviewer {
+                                    self.decide(session, ids, reviewer, decision);
+                                }
+                            }
                             Some(ReviewAction::Policy(policy)) => self.set_policy(session, policy),
                             Some(ReviewAction::Edit {
                                 clip_id,

@@ -37,6 +37,16 @@ pub enum ReviewAction {
 
 type FrameKey = (i64, u32);
 
+/// What the grid shows: every pseudo-label, the clips' names, the
+/// project's training policy and the structures' colours.
+#[derive(Clone, Copy)]
+pub struct ReviewView<'a> {
+    pub pseudo_labels: &'a [Annotation],
+    pub clip_names: &'a HashMap<i64, String>,
+    pub policy: PseudoLabelPolicy,
+    pub styles: &'a [StructureStyle],
+}
+
 /// What every card needs besides its annotation.
 struct CardLook<'a> {
     clip_names: &'a HashMap<i64, String>,
@@ -69,12 +79,15 @@ impl ReviewGrid {
         &mut self,
         ui: &mut egui::Ui,
         session: &Session,
-        pseudo_labels: &[Annotation],
-        clip_names: &HashMap<i64, String>,
-        policy: PseudoLabelPolicy,
-        styles: &[StructureStyle],
+        view: &ReviewView,
         wake: &Wake,
     ) -> Option<ReviewAction> {
+        let ReviewView {
+            pseudo_labels,
+            clip_names,
+            policy,
+            styles,
+        } = *view;
         let mut action = None;
         let sizes: HashMap<i64, (u32, u32)> = session
             .library

@@ -116,7 +116,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     let frames: Vec<_> = clips
         .into_iter()
         .flat_map(|c| c.frames)
-        .filter(|f| f.frame as usize % args.stride.max(1) == 0)
+        .filter(|f| (f.frame as usize).is_multiple_of(args.stride.max(1)))
         .collect();
     let (samples, groups) = to_samples(&frames, args.size);
     let config = SimulationConfig {
