@@ -31,16 +31,8 @@ pub struct RoundArgs {
     pub samples: usize,
     #[arg(long, value_enum, default_value = "none")]
     pub semi: super::simulate::SemiMode,
-    #[arg(long, default_value_t = 0.03)]
-    pub ceal_threshold: f32,
-    #[arg(long, default_value_t = 0.002)]
-    pub ceal_decay: f32,
-    #[arg(long, default_value_t = 0.3)]
-    pub ssal_low: f32,
-    #[arg(long, default_value_t = 0.7)]
-    pub ssal_high: f32,
-    #[arg(long, default_value_t = 0.05)]
-    pub ssal_max_instability: f32,
+    #[command(flatten)]
+    pub semi_parameters: super::simulate::SemiParameters,
     /// Train a new model version from the finished annotations first.
     #[arg(long)]
     pub retrain: bool,
@@ -76,11 +68,7 @@ pub fn run(args: &RoundArgs) -> anyhow::Result<ExitCode> {
             None => RoundBudget::Frames(args.budget),
         },
         samples: args.samples,
-        semi: super::simulate::semi_mode(
-            args.semi,
-            (args.ceal_threshold, args.ceal_decay),
-            (args.ssal_low, args.ssal_high, args.ssal_max_instability),
-        ),
+        semi: args.semi_parameters.mode(args.semi),
         stride: args.stride,
         seed: args.seed,
         retrain,

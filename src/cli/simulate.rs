@@ -70,6 +70,15 @@ pub struct SimulateArgs {
     /// SSAL (mid-uncertainty frames with stable masks).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "none")]
     pub semi: Vec<SemiMode>,
+    #[command(flatten)]
+    pub semi_parameters: SemiParameters,
+    #[arg(long, value_enum)]
+    pub device: Option<DevicePreference>,
+}
+
+/// The thresholds of CEAL and SSAL (shared by `simulate` and `round`).
+#[derive(Debug, clap::Args)]
+pub struct SemiParameters {
     /// CEAL: starting mean-entropy threshold and its decay per round.
     #[arg(long, default_value_t = 0.03)]
     pub ceal_threshold: f32,
@@ -82,8 +91,24 @@ pub struct SimulateArgs {
     pub ssal_high: f32,
     #[arg(long, default_value_t = 0.05)]
     pub ssal_max_instability: f32,
-    #[arg(long, value_enum)]
-    pub device: Option<DevicePreference>,
+}
+
+impl SemiParameters {
+    /// `mode` with these parameters.
+    pub fn mode(&self, mode: SemiMode) -> SemiSupervised {
+        match mode {
+            SemiMode::None => SemiSupervised::None,
+            SemiMode::Ceal => SemiSupervised::Ceal {
+                threshold: self.ceal_threshold,
+                decay: self.ceal_decay,
+            },
+            SemiMode::Ssal => SemiSupervised::Ssal {
+                low: self.ssal_low,
+                high: self.ssal_high,
+                max_instability: self.ssal_max_instability,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -91,23 +116,6 @@ pub enum SemiMode {
     None,
     Ceal,
     Ssal,
-}
-
-/// The semi-supervised mode with its parameters: CEAL's (threshold,
-/// decay), SSAL's (low quantile, high quantile, largest instability).
-pub fn semi_mode(mode: SemiMode, ceal: (f32, f32), ssal: (f32, f32, f32)) -> SemiSupervised {
-    match mode {
-        SemiMode::None => SemiSupervised::None,
-        SemiMode::Ceal => SemiSupervised::Ceal {
-            threshold: ceal.0,
-            decay: ceal.1,
-        },
-        SemiMode::Ssal => SemiSupervised::Ssal {
-            low: ssal.0,
-            high: ssal.1,
-            max_instability: ssal.2,
-        },
-    }
 }
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
@@ -136,13 +144,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         modes: args
             .semi
             .iter()
-            .map(|&mode| {
-                semi_mode(
-                    mode,
-                    (args.ceal_threshold, args.ceal_decay),
-                    (args.ssal_low, args.ssal_high, args.ssal_max_instability),
-                )
-            })
+            .map(|&mode| args.semi_parameters.mode(mode))
             .collect(),
     };
     config.model.validate().map_err(anyhow::Error::msg)?;

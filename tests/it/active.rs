@@ -337,3 +337,54 @@ fn rounds_refuse_ensembles_stop_when_cancelled_and_train_nothing_without_two_lab
     );
     assert_eq!(outcome.queued.len(), 3);
 }
+
+#[test]
+fn the_round_command_queues_frames_and_records_the_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    drop(labelled_project(&root, &dir.path().join("data")));
+    let output = crate::common::echolabel(&[
+        "round",
+        "--project",
+        root.to_str().unwrap(),
+        "--strategy",
+        "bald",
+        "--budget",
+        "2",
+        "--stride",
+        "12",
+        "--samples",
+        "2",
+        "--semi",
+        "ssal",
+        "--ssal-low",
+        "0",
+        "--ssal-high",
+        "1",
+        "--ssal-max-instability",
+        "1",
+        "--device",
+        "cpu",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = crate::common::stdout(&output);
+    assert!(stdout.starts_with("round 1: starting model"), "{stdout}");
+    assert!(stdout.contains("queued 2"), "{stdout}");
+    let project = echolabel::store::Project::open(&root).unwrap();
+    let rounds = project.rounds().unwrap();
+    assert_eq!(rounds[0].strategy, "bald");
+    assert_eq!(rounds[0].parameters["semi"]["ssal"]["high"], 1.0);
+    let pool = project.round_scores(rounds[0].id).unwrap().len();
+    // SSAL over the whole range with any instability: every frame not queued.
+    let frames: std::collections::BTreeSet<(i64, u32)> = project
+        .pseudo_labels(&[AnnotationStatus::Draft])
+        .unwrap()
+        .iter()
+        .map(|a| (a.clip_id, a.frame))
+        .collect();
+    assert_eq!(frames.len(), pool - 2);
+
+    let bad = crate::common::echolabel(&["round", "--project", "/nonexistent", "--device", "cpu"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent"));
+}
