@@ -42,7 +42,7 @@ pub struct SimulationConfig {
 
 impl SimulationConfig {
     /// Training options for a round on `frames` frames: enough epochs for
-    /// `steps` batches, with patience a third of them.
+    /// `steps` batches, all of them run, the last model kept.
     fn round_training(&self, frames: usize, seed: u64, loss: LossKind) -> TrainOptions {
         let batch = self.training.batch_size.max(1);
         let epochs = (self.steps * batch).div_ceil(frames.max(1)).max(1);
@@ -50,7 +50,10 @@ impl SimulationConfig {
             seed,
             loss,
             max_epochs: epochs,
-            patience: (epochs / 3).max(self.training.patience.min(epochs)),
+            // Every step runs: a validation set of a frame or two cannot
+            // choose an epoch or stop the training.
+            patience: epochs,
+            keep_best: false,
             ..self.training.clone()
         }
     }

@@ -529,9 +529,9 @@ fn round_ui(
         ui.end_row();
         ui.label("Pool");
         ui.horizontal(|ui| {
-            ui.label("key frames and every");
+            ui.label("key frames, and one frame in every");
             ui.add(egui::DragValue::new(&mut form.stride).range(1..=64));
-            ui.label("th frame of each clip");
+            ui.label("of each clip");
         });
         ui.end_row();
         ui.label("MC passes");
@@ -595,6 +595,7 @@ fn round_ui(
     ui.label(egui::RichText::new("Rounds").strong());
     if overview.rounds.is_empty() {
         ui.weak("No rounds yet.");
+        return start;
     }
     egui::ScrollArea::vertical()
         .id_salt("rounds")

@@ -29,6 +29,10 @@ pub struct TrainOptions {
     pub validation_fraction: f32,
     pub augment: bool,
     pub seed: u64,
+    /// Keep the epoch with the best validation Dice; otherwise the last
+    /// one (the simulation, whose early rounds validate on a frame or two:
+    /// too few to choose an epoch by).
+    pub keep_best: bool,
 }
 
 impl Default for TrainOptions {
@@ -42,6 +46,7 @@ impl Default for TrainOptions {
             validation_fraction: 0.2,
             augment: true,
             seed: 1,
+            keep_best: true,
         }
     }
 }
@@ -218,11 +223,16 @@ pub fn train(
             break;
         }
     }
-    let model = match best {
-        Some((_, model)) => model,
-        None => model.valid(),
+    let kept = if options.keep_best {
+        history.iter().rfind(|r| r.improved)
+    } else {
+        history.last()
     };
-    let metrics = metrics(config, history.iter().rfind(|r| r.improved));
+    let metrics = metrics(config, kept);
+    let model = match best {
+        Some((_, model)) if options.keep_best => model,
+        _ => model.valid(),
+    };
     Ok(TrainOutcome {
         model,
         header: header(metrics),
