@@ -227,6 +227,17 @@ impl Run<'_> {
                 seed ^ ((round as u64) << 8),
             );
             let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
+            // The pool's entropy range: what CEAL's threshold is measured against.
+            let mut sorted = entropies.clone();
+            sorted.sort_by(f32::total_cmp);
+            if !progress(&format!(
+                "  pool mean MC entropy: min {:.4}, median {:.4}, max {:.4}",
+                sorted[0],
+                sorted[sorted.len() / 2],
+                sorted[sorted.len() - 1]
+            )) {
+                return false;
+            }
             let instability: Vec<f32> = predictions.iter().map(|p| p.instability).collect();
             pseudo = mode
                 .choose(round as u32, &entropies, &instability, &picked)
