@@ -132,7 +132,14 @@ pub fn run_round(
         }) {
             return Ok(None);
         }
-        match score_clip(project, &segmenter, *clip_id, frames, settings.samples) {
+        match score_clip(
+            project,
+            &segmenter,
+            *clip_id,
+            frames,
+            settings.samples,
+            &mut skipped,
+        ) {
             Ok(mut clip_scores) => scored.append(&mut clip_scores),
             Err(error) => skipped.push(error),
         }
@@ -176,27 +183,38 @@ pub fn run_round(
             score: score_of(&scored[i]),
         })
         .collect();
-    let round_id = project
-        .record_round(&NewRound {
-            strategy: settings.strategy.name(),
-            seed: Some(settings.seed),
-            budget: budget as u32,
-            model_version_id: choice.version_id,
-            parameters: serde_json::json!({
-                "budget": settings.budget,
-                "samples": settings.samples,
-                "semi": settings.semi,
-                "stride": settings.stride,
-                "pool": scored.len(),
-                "model": choice.name,
-            }),
-            scores: scored
-                .iter()
-                .map(|s| (s.clip_id, s.frame, score_of(s)))
-                .collect(),
-            queried: queued.iter().map(|q| (q.clip_id, q.frame)).collect(),
-        })
+    let author_id = project
+        .upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])
         .map_err(|e| e.to_string())?;
+    let new_pseudo_labels: Vec<NewAnnotation> = pseudo
+        .iter()
+        .flat_map(|&i| pseudo_labels_of(&segmenter, &scored[i], author_id, choice.version_id))
+        .collect();
+    let (round_id, pseudo_labels) = project
+        .record_round_with(
+            &NewRound {
+                strategy: settings.strategy.name(),
+                seed: Some(settings.seed),
+                budget: budget as u32,
+                model_version_id: choice.version_id,
+                parameters: serde_json::json!({
+                    "budget": settings.budget,
+                    "samples": settings.samples,
+                    "semi": settings.semi,
+                    "stride": settings.stride,
+                    "pool": scored.len(),
+                    "model": choice.name,
+                }),
+                scores: scored
+                    .iter()
+                    .map(|s| (s.clip_id, s.frame, score_of(s)))
+                    .collect(),
+                queried: queued.iter().map(|q| (q.clip_id, q.frame)).collect(),
+            },
+            &new_pseudo_labels,
+        )
+        .map_err(|e| e.to_string())?;
+    // The maps are files beside the database, named after the committed round.
     for &i in picked.iter().chain(&pseudo) {
         let frame = &scored[i];
         let path = uncertainty_map_path(project.root(), round_id, frame.clip_id, frame.frame);
@@ -204,12 +222,6 @@ pub fn run_round(
             skipped.push(error);
         }
     }
-    let pseudo_labels = store_pseudo_labels(
-        project,
-        &segmenter,
-        choice.version_id,
-        pseudo.iter().map(|&i| &scored[i]),
-    )?;
     Ok(Some(RoundOutcome {
         round_id,
         trained,
@@ -229,7 +241,9 @@ fn retrain(
     device: &ComputeDevice,
     progress: &mut impl FnMut(RoundProgress) -> bool,
 ) -> Result<(Option<TrainedVersion>, Option<String>), String> {
-    let include = training.include_pseudo_labels;
+    let include = training.include_pseudo_labels
+        && project.pseudo_label_policy().map_err(|e| e.to_string())?
+            == crate::store::PseudoLabelPolicy::WhenAccepted;
     let found = project_frames(project, &training.config, include).map_err(|e| e.to_string())?;
     let clips: BTreeSet<u32> = found.frames.iter().map(|f| f.clip).collect();
     if clips.len() < 2 {
@@ -304,26 +318,27 @@ fn score_clip(
     clip_id: i64,
     frames: &[u32],
     samples: usize,
+    skipped: &mut Vec<String>,
 ) -> Result<Vec<ScoredFrame>, String> {
     const BATCH: usize = 8;
     let record = project.clip(clip_id).map_err(|e| e.to_string())?;
     let path = project.clip_file(&record);
     let clip = Clip::open(&path, project.salt()).map_err(|e| e.to_string())?;
     let (width, height) = (record.cols as usize, record.rows as usize);
-    let mut out = Vec::with_capacity(frames.len());
-    for chunk in frames.chunks(BATCH) {
-        let grays = chunk
-            .iter()
-            .map(|&f| {
-                clip.frame(f)
-                    .map(|frame| frame.gray())
-                    .map_err(|e| format!("{}: frame {f}: {e}", path.display()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let refs: Vec<&[u8]> = grays.iter().map(Vec::as_slice).collect();
+    // A frame that cannot be decoded is left out; the clip's others are scored.
+    let mut decoded = Vec::with_capacity(frames.len());
+    for &f in frames {
+        match clip.frame(f) {
+            Ok(frame) => decoded.push((f, frame.gray())),
+            Err(error) => skipped.push(format!("{}: frame {}: {error}", path.display(), f + 1)),
+        }
+    }
+    let mut out = Vec::with_capacity(decoded.len());
+    for chunk in decoded.chunks(BATCH) {
+        let refs: Vec<&[u8]> = chunk.iter().map(|(_, gray)| gray.as_slice()).collect();
         let embeddings = segmenter.embeddings(&refs, width, height);
         let results = segmenter.segment(&refs, width, height, samples.max(1), BATCH);
-        for ((&frame, segmented), embedding) in chunk.iter().zip(results).zip(embeddings) {
+        for ((&(frame, _), segmented), embedding) in chunk.iter().zip(results).zip(embeddings) {
             let maps = &segmented.prediction.maps;
             let pixels = maps.width * maps.height;
             let foreground: Vec<f32> = maps.mean[..pixels].iter().map(|p| 1.0 - p).collect();
@@ -386,41 +401,33 @@ fn save_entropy_map(path: &Path, map: &[f32], size: usize) -> Result<(), String>
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Stores the model's contours of each frame as draft pseudo-labels by the
-/// model annotator, with the frame's mean MC entropy as their uncertainty.
-fn store_pseudo_labels<'a>(
-    project: &mut Project,
+/// The model's contours of a frame as draft pseudo-labels by the model
+/// annotator, with the frame's mean MC entropy as their uncertainty.
+fn pseudo_labels_of(
     segmenter: &Segmenter,
+    frame: &ScoredFrame,
+    author_id: i64,
     model_version_id: Option<i64>,
-    frames: impl Iterator<Item = &'a ScoredFrame>,
-) -> Result<usize, String> {
-    let author_id = project
-        .upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])
-        .map_err(|e| e.to_string())?;
-    let mut stored = 0;
-    for frame in frames {
-        for (structure, contour) in segmenter.proposals(&frame.segmented) {
-            project
-                .add_annotation(&NewAnnotation {
-                    clip_id: frame.clip_id,
-                    frame: frame.frame,
-                    template_id: None,
-                    kind: AnnotationKind::Contour,
-                    target: structure,
-                    author_id,
-                    source: Source::PseudoLabel,
-                    model_version_id,
-                    status: AnnotationStatus::Draft,
-                    geometry: Geometry {
-                        contour,
-                        ..Geometry::default()
-                    },
-                    mask: None,
-                    uncertainty: Some(f64::from(frame.candidate.scores.entropy.mean)),
-                })
-                .map_err(|e| e.to_string())?;
-            stored += 1;
-        }
-    }
-    Ok(stored)
+) -> Vec<NewAnnotation> {
+    segmenter
+        .proposals(&frame.segmented)
+        .into_iter()
+        .map(|(structure, contour)| NewAnnotation {
+            clip_id: frame.clip_id,
+            frame: frame.frame,
+            template_id: None,
+            kind: AnnotationKind::Contour,
+            target: structure,
+            author_id,
+            source: Source::PseudoLabel,
+            model_version_id,
+            status: AnnotationStatus::Draft,
+            geometry: Geometry {
+                contour,
+                ..Geometry::default()
+            },
+            mask: None,
+            uncertainty: Some(f64::from(frame.candidate.scores.entropy.mean)),
+        })
+        .collect()
 }

@@ -125,7 +125,7 @@ pub fn full_data_dice(
     config: &SimulationConfig,
     seed: u64,
     device: &Device,
-) -> Option<f32> {
+) -> Option<FullData> {
     let (pool, test) = split_test(clips, config.test_fraction);
     let set: Vec<Sample> = pool.iter().map(|&i| samples[i].clone()).collect();
     let groups: Vec<u32> = (0..set.len() as u32).collect();
@@ -146,7 +146,20 @@ pub fn full_data_dice(
         pool: &pool,
         test: &test,
     };
-    Some(run.test_dice(&outcome.model))
+    Some(FullData {
+        seed,
+        labelled: pool.len(),
+        dice: run.test_dice(&outcome.model),
+    })
+}
+
+/// The ceiling of one seed: the model trained on every pool frame.
+#[derive(Debug, Clone, Serialize)]
+pub struct FullData {
+    pub seed: u64,
+    /// Pool frames (the test split excluded).
+    pub labelled: usize,
+    pub dice: f32,
 }
 
 impl Run<'_> {
@@ -200,7 +213,13 @@ impl Run<'_> {
                 );
                 match trained {
                     Ok(outcome) => models.push(outcome.model),
-                    Err(_) => return true,
+                    Err(error) => {
+                        // The curve ends here; say why rather than cut it silently.
+                        return progress(&format!(
+                            "{}, seed {seed}, round {round}: training failed ({error}); this curve stops",
+                            strategy.name()
+                        ));
+                    }
                 }
             }
             points.push(CurvePoint {

@@ -19,7 +19,7 @@ use crate::model::{
     ComputeDevice, DevicePreference, EpochReport, ModelConfig, TrainEvent, TrainOptions,
     select_device,
 };
-use crate::store::{KeyFrameKind, Project, PseudoLabelPolicy};
+use crate::store::{KeyFrameKind, Project};
 
 /// MC passes for an interactive proposal: enough for a stable mean mask and
 /// a usable uncertainty score while staying quick on a CPU.
@@ -132,6 +132,21 @@ impl Assistant {
             .and_then(|choice| choice.header().ok())
             .map(|header| header.config)
             .unwrap_or_else(|| ModelConfig::camus(128, 8))
+    }
+
+    /// Re-reads which model the project uses (a new version was trained),
+    /// leaving running work alone.
+    pub fn model_changed(&mut self, session: &Session) {
+        self.choice_pending = Some(
+            session
+                .store
+                .read(|project| Ok(ModelChoice::for_project(project))),
+        );
+    }
+
+    /// Whether a training job is running.
+    pub fn is_training(&self) -> bool {
+        self.training.is_some()
     }
 
     /// Whether a proposal can start now (model and device known, nothing running).
@@ -385,11 +400,11 @@ impl Assistant {
         let config = self.model_config();
         let job = Job::spawn("Training the model", wake, move |progress| {
             let mut project = Project::open(&root).map_err(|e| e.to_string())?;
-            let policy = project.pseudo_label_policy().map_err(|e| e.to_string())?;
             let training = ProjectTraining {
                 config,
                 options: TrainOptions::default(),
-                include_pseudo_labels: policy == PseudoLabelPolicy::WhenAccepted,
+                // Read from the project's policy when it trains.
+                include_pseudo_labels: true,
                 warm_start: true,
                 out: None,
             };

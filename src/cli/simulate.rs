@@ -12,7 +12,7 @@ use crate::active::SemiSupervised;
 use crate::active::Strategy;
 use crate::active::plot::write_learning_curves;
 use crate::active::simulation::{
-    SimulationConfig, full_data_dice, label_savings, simulate, summarise,
+    FullData, SimulationConfig, full_data_dice, label_savings, simulate, summarise,
 };
 use crate::model::dataset::{read_dataset, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
@@ -56,7 +56,8 @@ pub struct SimulateArgs {
     /// labelled set's size (early stopping still applies).
     #[arg(long, default_value_t = 150)]
     pub steps: usize,
-    /// Use every N-th frame of each clip (neighbouring frames are near copies).
+    /// Use every N-th frame of each clip (neighbouring frames are near
+    /// copies); keep 1 for CAMUS, whose clips are an ED and an ES frame.
     #[arg(long, default_value_t = 1)]
     pub stride: usize,
     /// Skip the full-data training that gives the ceiling (one per seed).
@@ -164,7 +165,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             args.data.display()
         );
     }
-    let full: Vec<(u64, f32)> = if args.no_full_data {
+    let full: Vec<FullData> = if args.no_full_data {
         Vec::new()
     } else {
         config
@@ -173,12 +174,11 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             .filter_map(|&seed| {
                 eprintln!("full data, seed {seed}");
                 full_data_dice(&samples, &groups, &config, seed, &compute.device)
-                    .map(|dice| (seed, dice))
             })
             .collect()
     };
     let full_mean =
-        (!full.is_empty()).then(|| full.iter().map(|(_, d)| d).sum::<f32>() / full.len() as f32);
+        (!full.is_empty()).then(|| full.iter().map(|f| f.dice).sum::<f32>() / full.len() as f32);
 
     std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let command: Vec<String> = std::env::args().collect();
@@ -201,15 +201,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !full.is_empty() {
-        let rows: Vec<FullData> = full
-            .iter()
-            .map(|&(seed, dice)| FullData {
-                seed,
-                labelled: samples.len(),
-                dice,
-            })
-            .collect();
-        write_csv(&args.out.join("full_data.csv"), &rows)?;
+        write_csv(&args.out.join("full_data.csv"), &full)?;
     }
     if let Some(f) = full_mean {
         println!("full data: Dice {f:.3}");
@@ -248,14 +240,6 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     write_learning_curves(&figure, &title, &summary, full_mean)?;
     eprintln!("curves in {}", args.out.display());
     Ok(ExitCode::SUCCESS)
-}
-
-/// The ceiling: the model trained on the whole pool.
-#[derive(serde::Serialize)]
-struct FullData {
-    seed: u64,
-    labelled: usize,
-    dice: f32,
 }
 
 fn write_csv<T: serde::Serialize>(path: &std::path::Path, rows: &[T]) -> anyhow::Result<()> {

@@ -144,6 +144,7 @@ pub fn propose_key_frames(
 pub struct ProjectTraining {
     pub config: ModelConfig,
     pub options: TrainOptions,
+    /// Let accepted pseudo-labels join, if the project's policy allows it.
     pub include_pseudo_labels: bool,
     /// Start from the newest compatible model version (or, for a project's
     /// first model, from the shipped starting model when it has the same shape).
@@ -174,8 +175,12 @@ pub fn train_project(
 ) -> Result<Option<TrainedVersion>, String> {
     let config = &training.config;
     config.validate()?;
-    let found = project_frames(project, config, training.include_pseudo_labels)
-        .map_err(|e| e.to_string())?;
+    // Accepted pseudo-labels join only when asked for and the project allows it.
+    let include_pseudo_labels = training.include_pseudo_labels
+        && project.pseudo_label_policy().map_err(|e| e.to_string())?
+            == crate::store::PseudoLabelPolicy::WhenAccepted;
+    let found =
+        project_frames(project, config, include_pseudo_labels).map_err(|e| e.to_string())?;
     let (samples, groups) = to_samples(&found.frames, config.input_size);
     let parent = if training.warm_start {
         project.model_versions().map_err(|e| e.to_string())?.pop()

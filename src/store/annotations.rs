@@ -408,7 +408,10 @@ fn find_contour(
         .optional()?)
 }
 
-fn insert_annotation(tx: &Transaction<'_>, new: &NewAnnotation) -> Result<i64, StoreError> {
+pub(super) fn insert_annotation(
+    tx: &Transaction<'_>,
+    new: &NewAnnotation,
+) -> Result<i64, StoreError> {
     let geometry = serde_json::to_string(&new.geometry).expect("geometry serialises");
     tx.execute(
         "INSERT INTO annotations (clip_id, frame, template_id, kind, target, author_id, source,

@@ -5,7 +5,8 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Project, StoreError, audit};
+use super::annotations::insert_annotation;
+use super::{NewAnnotation, Project, StoreError, audit};
 
 /// A trained model checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,7 +36,7 @@ pub struct NewRound {
     pub parameters: serde_json::Value,
     /// `(clip id, frame, score)` for every scored frame of the pool.
     pub scores: Vec<(i64, u32, f64)>,
-    /// The `(clip id, frame)` pairs sent to annotators.
+    /// The `(clip id, frame)` pairs sent to annotators, in asking order.
     pub queried: Vec<(i64, u32)>,
 }
 
@@ -107,10 +108,34 @@ impl Project {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Stores a round with its scores (ranked by descending score) and queried frames.
+    /// Stores a round with its scores and queried frames.
     pub fn record_round(&mut self, round: &NewRound) -> Result<i64, StoreError> {
-        let mut ranked = round.scores.clone();
-        ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
+        Ok(self.record_round_with(round, &[])?.0)
+    }
+
+    /// Stores a round, its scores and the pseudo-labels it made, in one
+    /// transaction: all of it or nothing. Ranks: the queried frames first,
+    /// in the order they are asked for, then the others by descending score.
+    /// A pseudo-label whose frame someone finished labelling in the meantime
+    /// is left out. Returns the round's id and the pseudo-labels stored.
+    pub fn record_round_with(
+        &mut self,
+        round: &NewRound,
+        pseudo_labels: &[NewAnnotation],
+    ) -> Result<(i64, usize), StoreError> {
+        let mut ranked: Vec<(i64, u32, f64)> = round
+            .queried
+            .iter()
+            .filter_map(|q| round.scores.iter().find(|s| (s.0, s.1) == *q).copied())
+            .collect();
+        let mut rest: Vec<(i64, u32, f64)> = round
+            .scores
+            .iter()
+            .filter(|s| !round.queried.contains(&(s.0, s.1)))
+            .copied()
+            .collect();
+        rest.sort_by(|a, b| b.2.total_cmp(&a.2));
+        ranked.extend(rest);
         let seed = round.seed.map(|s| s as i64);
         self.write(|tx| {
             tx.execute(
@@ -126,15 +151,34 @@ impl Project {
                 let queried = round.queried.contains(&(*clip, *frame));
                 insert.execute(params![id, clip, frame, score, rank as i64 + 1, queried])?;
             }
+            let mut stored = 0;
+            for pseudo in pseudo_labels {
+                let finished: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM annotations WHERE clip_id = ?1 AND frame = ?2
+                     AND removed_at IS NULL AND source != 'pseudo_label'
+                     AND status IN ('submitted', 'accepted'))",
+                    params![pseudo.clip_id, pseudo.frame],
+                    |row| row.get(0),
+                )?;
+                if !finished {
+                    insert_annotation(tx, pseudo)?;
+                    stored += 1;
+                }
+            }
             audit(
                 tx,
                 None,
                 "create",
                 "al_round",
                 Some(id),
-                &serde_json::json!({ "strategy": round.strategy, "seed": round.seed, "queried": round.queried.len() }),
+                &serde_json::json!({
+                    "strategy": round.strategy,
+                    "seed": round.seed,
+                    "queried": round.queried.len(),
+                    "pseudo_labels": stored,
+                }),
             )?;
-            Ok(id)
+            Ok((id, stored))
         })
     }
 

@@ -388,3 +388,92 @@ fn the_round_command_queues_frames_and_records_the_round() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent"));
 }
+
+#[test]
+fn a_round_is_stored_whole_with_queried_frames_in_asking_order_and_no_pseudo_label_over_finished_work()
+ {
+    use echolabel::store::{AnnotationKind, NewAnnotation, NewRound};
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = labelled_project(&dir.path().join("project"), &dir.path().join("data"));
+    let clip = project.clips(None).unwrap()[0].id;
+    let model = project
+        .upsert_annotator(MODEL_ANNOTATOR, echolabel::store::Role::Annotator, &[])
+        .unwrap();
+    let pseudo = |frame: u32| NewAnnotation {
+        clip_id: clip,
+        frame,
+        template_id: None,
+        kind: AnnotationKind::Contour,
+        target: "LV endocardium".into(),
+        author_id: model,
+        source: Source::PseudoLabel,
+        model_version_id: None,
+        status: AnnotationStatus::Draft,
+        geometry: Geometry {
+            contour: vec![[10.0, 10.0], [40.0, 10.0], [40.0, 40.0]],
+            ..Geometry::default()
+        },
+        mask: None,
+        uncertainty: Some(0.01),
+    };
+    // A diversity strategy asks for frame 5 before frame 3, whatever their scores.
+    let round = NewRound {
+        strategy: "k-center".into(),
+        seed: Some(3),
+        budget: 2,
+        model_version_id: None,
+        parameters: serde_json::json!({}),
+        scores: vec![(clip, 3, 0.9), (clip, 5, 0.1), (clip, 7, 0.5)],
+        queried: vec![(clip, 5), (clip, 3)],
+    };
+    // Frame 0 was labelled by Ana (submitted): no pseudo-label goes there.
+    let (id, stored) = project
+        .record_round_with(&round, &[pseudo(0), pseudo(7)])
+        .unwrap();
+    assert_eq!(stored, 1);
+    let ranks: Vec<(u32, u32, bool)> = project
+        .round_scores(id)
+        .unwrap()
+        .iter()
+        .map(|s| (s.frame, s.rank, s.queried))
+        .collect();
+    assert_eq!(ranks, [(5, 1, true), (3, 2, true), (7, 3, false)]);
+    let queue = annotation_queue(&project).unwrap();
+    assert_eq!(
+        queue.iter().map(|e| e.frame).collect::<Vec<_>>(),
+        [5, 3],
+        "the queue keeps the asking order"
+    );
+    let pseudo_frames: Vec<u32> = project
+        .pseudo_labels(&[AnnotationStatus::Draft])
+        .unwrap()
+        .iter()
+        .map(|a| a.frame)
+        .collect();
+    assert_eq!(pseudo_frames, [7]);
+
+    // A pseudo-label of a clip that is not in the project fails the whole round.
+    let before = project.rounds().unwrap().len();
+    let stray = NewAnnotation {
+        clip_id: 999_999,
+        ..pseudo(7)
+    };
+    assert!(
+        project
+            .record_round_with(&round, &[pseudo(9), stray])
+            .is_err()
+    );
+    assert_eq!(
+        project
+            .pseudo_labels(&[AnnotationStatus::Draft])
+            .unwrap()
+            .len(),
+        1,
+        "not even the valid pseudo-label"
+    );
+    assert_eq!(
+        project.rounds().unwrap().len(),
+        before,
+        "nothing of it was kept"
+    );
+}
