@@ -57,13 +57,17 @@ impl EnsembleScores {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
+    /// Frames drawn at random (the baseline).
     Random,
     /// Sum of the per-pixel MC entropy (large uncertain regions first).
     PixelWise,
     /// Mean entropy of one deterministic pass.
     MaxEntropy,
+    /// Mean per-pixel entropy of the MC mean prediction.
     McEntropy,
+    /// Mean per-pixel variance of the MC passes.
     McVariance,
+    /// Mean per-pixel BALD: where the MC passes disagree, not merely where all are unsure.
     Bald,
     /// Entropy of the mean prediction of the multi-loss ensemble (the
     /// network trained with BCE, with Dice and with BCE+Dice).

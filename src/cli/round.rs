@@ -15,6 +15,7 @@ use crate::store::Project;
 pub struct RoundArgs {
     #[arg(long)]
     pub project: PathBuf,
+    /// How to rank the pool (the ensemble strategies need `simulate`).
     #[arg(long, value_enum, default_value = "mc-entropy")]
     pub strategy: Strategy,
     /// Frames to queue for annotators.
@@ -29,6 +30,8 @@ pub struct RoundArgs {
     /// MC passes per frame.
     #[arg(long, default_value_t = 8)]
     pub samples: usize,
+    /// Pseudo-labels for review: CEAL (confident frames) or SSAL
+    /// (mid-uncertainty frames whose mask is stable under threshold variance).
     #[arg(long, value_enum, default_value = "none")]
     pub semi: super::simulate::SemiMode,
     #[command(flatten)]
