@@ -59,7 +59,8 @@ impl EnsembleScores {
 pub enum Strategy {
     /// Frames drawn at random (the baseline).
     Random,
-    /// Sum of the per-pixel MC entropy (large uncertain regions first).
+    /// Mean per-pixel least confidence (1 − top class probability) of the
+    /// MC mean prediction.
     PixelWise,
     /// Mean entropy of one deterministic pass.
     MaxEntropy,
@@ -99,7 +100,7 @@ impl Strategy {
     pub fn score(self, candidate: &Candidate) -> Option<f32> {
         let s = &candidate.scores;
         match self {
-            Strategy::PixelWise => Some(s.entropy.sum),
+            Strategy::PixelWise => Some(s.least_confidence.mean),
             Strategy::MaxEntropy => Some(s.single_pass_entropy.mean),
             Strategy::McEntropy => Some(s.entropy.mean),
             Strategy::McVariance => Some(s.variance.mean),
@@ -305,6 +306,8 @@ mod tests {
                 variance: score(variance),
                 bald: score(bald),
                 single_pass_entropy: score(single),
+                // Distinct from every other score: ranks the pool in reverse.
+                least_confidence: score(1.0 - entropy),
             },
             embedding: embedding.to_vec(),
             ensemble: None,
@@ -319,7 +322,7 @@ mod tests {
             candidate(0.5, 0.05, 0.10, 0.9, [2.0, 0.0]),
         ];
         assert_eq!(select(Strategy::McEntropy, &pool, &[], 2, 0), [0, 2]);
-        assert_eq!(select(Strategy::PixelWise, &pool, &[], 1, 0), [0]);
+        assert_eq!(select(Strategy::PixelWise, &pool, &[], 1, 0), [1]);
         assert_eq!(select(Strategy::MaxEntropy, &pool, &[], 1, 0), [2]);
         assert_eq!(select(Strategy::McVariance, &pool, &[], 1, 0), [1]);
         // BALD prefers the frame whose passes disagree over the one that is merely unsure.

@@ -8,7 +8,9 @@
 use burn::prelude::*;
 use burn::tensor::activation;
 
-use super::uncertainty::{LOG_FLOOR, MapScore, UncertaintyMaps, UncertaintyScores};
+use super::uncertainty::{
+    LOG_FLOOR, MapScore, UncertaintyMaps, UncertaintyScores, least_confidence,
+};
 use super::unet::McdUNet;
 
 /// How the T passes are computed.
@@ -175,6 +177,7 @@ fn collect(
                 variance: MapScore::of(&maps.variance),
                 bald: MapScore::of(&maps.bald),
                 single_pass_entropy: MapScore::of(single),
+                least_confidence: MapScore::of(&least_confidence(&maps.mean, classes)),
             };
             FramePrediction { maps, scores }
         })

@@ -62,6 +62,23 @@ pub struct UncertaintyScores {
     pub bald: MapScore,
     /// Entropy of one deterministic pass (dropout off): the max-entropy strategy.
     pub single_pass_entropy: MapScore,
+    /// 1 − the largest class probability of the MC mean, per pixel (least
+    /// confidence): the pixel-wise strategy. Unlike entropy it ignores how
+    /// the rest of the probability is spread over the other classes.
+    pub least_confidence: MapScore,
+}
+
+/// The least-confidence map of class-major mean probabilities (`classes × pixels`).
+pub fn least_confidence(mean: &[f32], classes: usize) -> Vec<f32> {
+    let pixels = mean.len() / classes.max(1);
+    (0..pixels)
+        .map(|i| {
+            let top = (0..classes)
+                .map(|c| mean[c * pixels + i])
+                .fold(0.0f32, f32::max);
+            1.0 - top
+        })
+        .collect()
 }
 
 /// Entropy of one pixel's class distribution.
@@ -123,6 +140,20 @@ pub fn reference_maps(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn least_confidence_and_entropy_can_disagree() {
+        // Pixel 0 splits between two classes; pixel 1 leans to one but spreads the rest.
+        let mean = [0.5, 0.6, 0.5, 0.1, 0.0, 0.1, 0.0, 0.2];
+        let lc = least_confidence(&mean, 4);
+        assert!((lc[0] - 0.5).abs() < 1e-6 && (lc[1] - 0.4).abs() < 1e-6);
+        let h0 = entropy([0.5, 0.5, 0.0, 0.0]);
+        let h1 = entropy([0.6, 0.1, 0.1, 0.2]);
+        assert!(
+            lc[0] > lc[1] && h0 < h1,
+            "pixel-wise and entropy rank them apart"
+        );
+    }
 
     #[test]
     fn agreeing_certain_passes_have_no_uncertainty() {
