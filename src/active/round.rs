@@ -7,7 +7,7 @@
 //! Runs to completion on the calling thread (the app puts it in a
 //! background job) and checks for cancellation between steps.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -96,6 +96,47 @@ pub fn uncertainty_map_path(root: &Path, round_id: i64, clip_id: i64, frame: u32
     root.join(ROUNDS_DIR)
         .join(format!("round-{round_id:04}"))
         .join(format!("clip{clip_id}-frame{frame}.png"))
+}
+
+/// Every saved uncertainty map of a project: for each (clip, frame) the
+/// newest round's file. Read once per change of the rounds, so the viewer
+/// never probes the disk frame by frame.
+pub fn saved_maps(root: &Path) -> HashMap<(i64, u32), PathBuf> {
+    let mut maps = HashMap::new();
+    let Ok(rounds) = std::fs::read_dir(root.join(ROUNDS_DIR)) else {
+        return maps;
+    };
+    let mut rounds: Vec<(i64, PathBuf)> = rounds
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let id = path
+                .file_name()?
+                .to_str()?
+                .strip_prefix("round-")?
+                .parse()
+                .ok()?;
+            Some((id, path))
+        })
+        .collect();
+    // Oldest first: newer rounds overwrite.
+    rounds.sort();
+    for (_, dir) in rounds {
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in files.filter_map(|entry| entry.ok().map(|e| e.path())) {
+            let key = path
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .and_then(|stem| stem.strip_prefix("clip"))
+                .and_then(|rest| rest.split_once("-frame"))
+                .and_then(|(clip, frame)| Some((clip.parse().ok()?, frame.parse().ok()?)));
+            if let Some(key) = key {
+                maps.insert(key, path);
+            }
+        }
+    }
+    maps
 }
 
 /// Runs one round. `Ok(None)` when cancelled (a cancelled training stores

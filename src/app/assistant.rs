@@ -408,7 +408,7 @@ impl Assistant {
                 warm_start: true,
                 out: None,
             };
-            let max_epochs = training.options.max_epochs as f32;
+            let max_epochs = training.options.max_epochs;
             train_project(&mut project, &training, &device, |event| {
                 match event {
                     TrainEvent::Step {
@@ -417,7 +417,7 @@ impl Assistant {
                         steps,
                         loss,
                     } => progress.report(
-                        ((epoch - 1) as f32 + step as f32 / steps.max(1) as f32) / max_epochs,
+                        event.fraction(max_epochs).unwrap_or(0.0),
                         format!("epoch {epoch}, step {step}/{steps}, loss {loss:.3}"),
                     ),
                     TrainEvent::Epoch(report) => {

@@ -14,7 +14,9 @@ use super::review_grid::{ReviewAction, ReviewGrid, ReviewView};
 use super::session::Session;
 use super::tools::StructureStyle;
 use crate::active::queue::{CurvePoint, QueueEntry, annotation_queue, learning_curve};
-use crate::active::round::{RoundBudget, RoundOutcome, RoundProgress, RoundSettings, run_round};
+use crate::active::round::{
+    RoundBudget, RoundOutcome, RoundProgress, RoundSettings, run_round, saved_maps,
+};
 use crate::active::{SemiSupervised, Strategy};
 use crate::jobs::{Job, JobState, Pending, Wake};
 use crate::model::tasks::ProjectTraining;
@@ -111,6 +113,8 @@ struct Overview {
     clip_names: HashMap<i64, String>,
     policy: PseudoLabelPolicy,
     curve: Vec<CurvePoint>,
+    /// The saved uncertainty map of each (clip, frame) that has one.
+    maps: HashMap<(i64, u32), std::path::PathBuf>,
 }
 
 fn read_overview(project: &mut Project) -> Result<Overview, crate::store::StoreError> {
@@ -129,6 +133,7 @@ fn read_overview(project: &mut Project) -> Result<Overview, crate::store::StoreE
             .collect(),
         policy: project.pseudo_label_policy()?,
         curve: learning_curve(project)?,
+        maps: saved_maps(project.root()),
     })
 }
 
@@ -179,12 +184,9 @@ impl Learning {
         self.loading = Some(session.store.read(read_overview));
     }
 
-    /// The rounds, newest first (where to look for a frame's uncertainty map).
-    pub fn round_ids(&self) -> Vec<i64> {
-        self.overview
-            .as_ref()
-            .map(|o| o.rounds.iter().rev().map(|r| r.id).collect())
-            .unwrap_or_default()
+    /// The saved uncertainty map of a frame, if a round made one.
+    pub fn map_of(&self, clip_id: i64, frame: u32) -> Option<std::path::PathBuf> {
+        self.overview.as_ref()?.maps.get(&(clip_id, frame)).cloned()
     }
 
     /// Whether a round is running.
@@ -328,7 +330,7 @@ impl Learning {
             }),
         };
         let root = session.root().to_path_buf();
-        let max_epochs = TrainOptions::default().max_epochs as f32;
+        let max_epochs = TrainOptions::default().max_epochs;
         self.job = Some(Job::spawn(
             format!("Active-learning round ({})", form.strategy.name()),
             wake,
@@ -336,11 +338,12 @@ impl Learning {
                 let mut project = Project::open(&root).map_err(|e| e.to_string())?;
                 run_round(&mut project, &settings, &device, |event| {
                     match event {
-                        RoundProgress::Training(TrainEvent::Step {
-                            epoch, step, steps, ..
-                        }) => progress.report(
-                            0.5 * ((epoch - 1) as f32 + step as f32 / steps.max(1) as f32)
-                                / max_epochs,
+                        RoundProgress::Training(
+                            event @ TrainEvent::Step {
+                                epoch, step, steps, ..
+                            },
+                        ) => progress.report(
+                            0.5 * event.fraction(max_epochs).unwrap_or(0.0),
                             format!("training: epoch {epoch}, step {step}/{steps}"),
                         ),
                         RoundProgress::Training(TrainEvent::Epoch(_)) => {}

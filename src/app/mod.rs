@@ -612,17 +612,12 @@ impl EchoLabelApp {
                     .and_then(|clip| timeline::timeline_ui(ui, clip, document.as_ref()))
             })
             .inner;
-        let uncertainty = match &session.clip {
-            Some(clip) if self.learning.show_uncertainty => self.uncertainty.texture(
-                &ctx,
-                session.root().to_path_buf(),
-                self.learning.round_ids(),
-                clip.record.id,
-                clip.playback.frame,
-                repaint(&self.ctx),
-            ),
-            _ => None,
-        };
+        let map = session
+            .clip
+            .as_ref()
+            .filter(|_| self.learning.show_uncertainty)
+            .and_then(|clip| self.learning.map_of(clip.record.id, clip.playback.frame));
+        let uncertainty = self.uncertainty.texture(&ctx, map, repaint(&self.ctx));
         let (edits, viewport) = egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {

@@ -1,21 +1,19 @@
 //! The uncertainty map of the frame on screen, drawn over the image: the
 //! per-pixel MC entropy an active-learning round saved for the frames it
-//! queued or pseudo-labelled, as a transparent-to-red heat map. The PNG is
-//! read and coloured on a job thread; the UI only polls.
+//! queued or pseudo-labelled, as a transparent-to-red heat map. Which frames
+//! have a map is known from the project's overview; the PNG is read and
+//! coloured on a job thread, only for those frames.
 
 use std::path::PathBuf;
 
 use eframe::egui;
 
-use crate::active::round::uncertainty_map_path;
 use crate::jobs::{Job, JobState, Wake};
-
-/// Which map is loaded: the frame and the rounds it was looked up in.
-type MapKey = (i64, u32, Vec<i64>);
 
 #[derive(Default)]
 pub struct UncertaintyOverlay {
-    key: Option<MapKey>,
+    /// The map file loaded (or loading), if the frame has one.
+    path: Option<PathBuf>,
     texture: Option<egui::TextureHandle>,
     job: Option<Job<Option<egui::ColorImage>>>,
 }
@@ -26,25 +24,22 @@ impl UncertaintyOverlay {
         self.texture.is_some()
     }
 
-    /// The texture of the newest saved map of `frame` of `clip_id`, if one
-    /// exists; a new frame (or a new round) starts loading it.
+    /// The texture of the map at `path` (the frame on screen's, if it has
+    /// one); a new path starts reading it.
     pub fn texture(
         &mut self,
         ctx: &egui::Context,
-        root: PathBuf,
-        rounds: Vec<i64>,
-        clip_id: i64,
-        frame: u32,
+        path: Option<PathBuf>,
         wake: Wake,
     ) -> Option<egui::TextureId> {
-        let key = (clip_id, frame, rounds);
-        if self.key.as_ref() != Some(&key) {
+        if self.path != path {
             self.texture = None;
-            let rounds = key.2.clone();
-            self.job = Some(Job::spawn("Reading the uncertainty map", wake, move |_| {
-                load_map(&root, &rounds, clip_id, frame)
-            }));
-            self.key = Some(key);
+            self.job = path.clone().map(|path| {
+                Job::spawn("Reading the uncertainty map", wake, move |_| {
+                    load_map(&path)
+                })
+            });
+            self.path = path;
         }
         if let Some(job) = &mut self.job {
             match job.poll() {
@@ -62,18 +57,9 @@ impl UncertaintyOverlay {
     }
 }
 
-/// The first saved map among `rounds` (newest first), coloured.
-fn load_map(
-    root: &std::path::Path,
-    rounds: &[i64],
-    clip_id: i64,
-    frame: u32,
-) -> Option<egui::ColorImage> {
-    let path = rounds
-        .iter()
-        .map(|&round| uncertainty_map_path(root, round, clip_id, frame))
-        .find(|path| path.is_file())?;
-    let map = image::open(&path).ok()?.into_luma8();
+/// The map at `path`, coloured.
+fn load_map(path: &std::path::Path) -> Option<egui::ColorImage> {
+    let map = image::open(path).ok()?.into_luma8();
     let size = [map.width() as usize, map.height() as usize];
     let rgba: Vec<u8> = map.as_raw().iter().flat_map(|&v| heat(v)).collect();
     Some(egui::ColorImage::from_rgba_unmultiplied(size, &rgba))

@@ -10,16 +10,12 @@ use burn::prelude::*;
 
 use crate::model::loss::{loss, one_hot};
 use crate::model::mc::{SamplingMode, mc_probabilities, reduce};
-use crate::model::{Architecture, DevicePreference, LossKind, McdUNet, ModelConfig};
+use crate::model::{DevicePreference, LossKind, McdUNet};
 
 #[derive(Debug, clap::Args)]
 pub struct ModelBenchArgs {
-    #[arg(long, default_value_t = 256)]
-    pub size: usize,
-    #[arg(long, default_value_t = 16)]
-    pub filters: usize,
-    #[arg(long, value_enum, default_value_t)]
-    pub architecture: Architecture,
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
     /// Where the model runs (default: `ECHOLABEL_DEVICE`, else a GPU if there is one, else the CPU).
     #[arg(long, value_enum)]
     pub device: Option<DevicePreference>,
@@ -46,19 +42,19 @@ fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
 pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Result<ExitCode> {
     let compute = super::compute_device(args.device)?;
     let device = &compute.device;
-    let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
+    let config = args.network.config(false);
     config.validate().map_err(anyhow::Error::msg)?;
     let model = McdUNet::new(&config, device);
     let x = Tensor::<4>::random(
-        [frames, 1, args.size, args.size],
+        [frames, 1, args.network.size, args.network.size],
         burn::tensor::Distribution::Default,
         device,
     );
     println!(
         "{}: MC inference, {frames} frame(s) per batch, T = {samples}, {1}×{1}, {2} base filters",
-        args.architecture.name(),
-        args.size,
-        args.filters
+        args.network.architecture.name(),
+        args.network.size,
+        args.network.filters
     );
     println!(
         "{:<34} {:>12} {:>18}",
@@ -84,24 +80,24 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
 pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
     let compute = super::compute_device(args.device)?;
     let device = compute.device.clone().autodiff();
-    let config = ModelConfig::camus(args.size, args.filters).with_architecture(args.architecture);
+    let config = args.network.config(false);
     config.validate().map_err(anyhow::Error::msg)?;
     let mut model = Some(McdUNet::new(&config, &device));
     let mut optimizer = AdamConfig::new().with_epsilon(1e-8).init();
     let x = Tensor::<4>::random(
-        [batch, 1, args.size, args.size],
+        [batch, 1, args.network.size, args.network.size],
         burn::tensor::Distribution::Default,
         &device,
     );
     let labels: Vec<Vec<u8>> = (0..batch)
         .map(|b| {
-            (0..args.size * args.size)
+            (0..args.network.size * args.network.size)
                 .map(|i| ((i + b) % 4) as u8)
                 .collect()
         })
         .collect();
     let refs: Vec<&[u8]> = labels.iter().map(Vec::as_slice).collect();
-    let y = one_hot(&refs, 4, args.size, &device);
+    let y = one_hot(&refs, 4, args.network.size, &device);
     let seconds = time(&compute.device, args.runs, || {
         let current = model.take().expect("the model is put back after each step");
         let value = loss(
@@ -114,7 +110,7 @@ pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
     });
     println!(
         "Adam step, batch {batch}, BCE + Dice, {0}×{0}, {1} base filters",
-        args.size, args.filters
+        args.network.size, args.network.filters
     );
     println!("{:>12} {:>12}", "s / step", "images / s");
     println!("{seconds:>12.3} {:>12.1}", batch as f64 / seconds);

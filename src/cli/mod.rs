@@ -5,6 +5,7 @@ mod bench;
 mod bench_model;
 mod frames;
 mod info;
+mod network;
 mod phantom;
 mod predict;
 mod project;

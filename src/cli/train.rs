@@ -10,10 +10,7 @@ use anyhow::Context;
 
 use crate::model::dataset::{phantom_clips, to_samples};
 use crate::model::tasks::{ProjectTraining, train_project};
-use crate::model::{
-    Architecture, DevicePreference, LossKind, ModelConfig, TrainEvent, TrainOptions, checkpoint,
-    train,
-};
+use crate::model::{DevicePreference, LossKind, TrainEvent, TrainOptions, checkpoint, train};
 use crate::store::Project;
 
 #[derive(Debug, clap::Args)]
@@ -48,15 +45,8 @@ pub struct TrainArgs {
     pub batch_size: usize,
     #[arg(long, default_value_t = 1e-4)]
     pub learning_rate: f64,
-    /// Network input size (a multiple of 16).
-    #[arg(long, default_value_t = 256)]
-    pub size: usize,
-    /// Filters of the first level (doubled at each of the 5 levels).
-    #[arg(long, default_value_t = 16)]
-    pub filters: usize,
-    /// Network family (the multi-architecture ensemble trains one of each).
-    #[arg(long, value_enum, default_value_t)]
-    pub architecture: Architecture,
+    #[command(flatten)]
+    pub network: super::network::NetworkArgs,
     /// Segment the LV only (binary) instead of the three CAMUS structures.
     #[arg(long)]
     pub lv_only: bool,
@@ -72,12 +62,7 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let config = if args.lv_only {
-        ModelConfig::lv_only(args.size, args.filters)
-    } else {
-        ModelConfig::camus(args.size, args.filters)
-    }
-    .with_architecture(args.architecture);
+    let config = args.network.config(args.lv_only);
     config.validate().map_err(anyhow::Error::msg)?;
     let compute = super::compute_device(args.device)?;
     let options = TrainOptions {

@@ -81,6 +81,21 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochReport),
 }
 
+impl TrainEvent<'_> {
+    /// How far a training of at most `max_epochs` epochs is, 0..1, at a step.
+    pub fn fraction(&self, max_epochs: usize) -> Option<f32> {
+        match self {
+            TrainEvent::Step {
+                epoch, step, steps, ..
+            } => Some(
+                ((epoch - 1) as f32 + *step as f32 / (*steps).max(1) as f32)
+                    / max_epochs.max(1) as f32,
+            ),
+            TrainEvent::Epoch(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopReason {
     EarlyStopping,

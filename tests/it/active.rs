@@ -88,10 +88,21 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
     // The queue, with an uncertainty map per queued frame.
     let queue = annotation_queue(&project).unwrap();
     assert_eq!(queue.len(), 3);
+    let maps = echolabel::active::round::saved_maps(&root);
+    assert_eq!(
+        maps.len(),
+        outcome.pool,
+        "queued and pseudo-labelled frames"
+    );
     for entry in &queue {
         assert!(!entry.done);
         assert!(entry.clip_name.starts_with("phantom_"));
         let map = uncertainty_map_path(&root, entry.round_id, entry.clip_id, entry.frame);
+        assert_eq!(
+            maps[&(entry.clip_id, entry.frame)],
+            map,
+            "found where it was written"
+        );
         let map = image::open(&map).unwrap().into_luma8();
         assert_eq!(map.width(), 128, "at the starting model's size");
         assert!(map.pixels().any(|p| p.0[0] == 255), "scaled to its peak");
