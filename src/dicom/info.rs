@@ -36,6 +36,10 @@ pub struct ClipInfo {
     /// The calibrated imaging region from the Sequence of Ultrasound Regions.
     pub region: Option<UltrasoundRegion>,
     pub patient: PatientIdentity,
+    /// Header values that were implausible and therefore ignored, each a
+    /// sentence for the clip panel (e.g. a frame time of 1e-300 ms).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl ClipInfo {
@@ -148,6 +152,7 @@ impl ClipInfo {
             heart_rate_bpm: float(obj, tags::HEART_RATE).filter(|bpm| *bpm > 0.0),
             region: imaging_region(obj),
             patient,
+            warnings: Vec::new(),
         }
     }
 }
