@@ -18,6 +18,7 @@ use crate::active::round::{
     RoundBudget, RoundOutcome, RoundProgress, RoundSettings, run_round, saved_maps,
 };
 use crate::active::{SemiSupervised, Strategy};
+use crate::editor::Mutation;
 use crate::jobs::{Job, JobState, Pending, Wake};
 use crate::model::tasks::ProjectTraining;
 use crate::model::{ComputeDevice, ModelConfig, TrainEvent, TrainOptions};
@@ -146,8 +147,6 @@ pub struct Learning {
     job: Option<RoundJob>,
     overview: Option<Overview>,
     loading: Option<Pending<Overview>>,
-    /// A review or setting change being written.
-    writing: Option<Pending<String>>,
     review: ReviewGrid,
     /// Show the uncertainty map of the frame on screen (key U).
     pub show_uncertainty: bool,
@@ -162,7 +161,6 @@ impl Default for Learning {
             job: None,
             overview: None,
             loading: None,
-            writing: None,
             review: ReviewGrid::default(),
             show_uncertainty: true,
         }
@@ -240,18 +238,6 @@ impl Learning {
                 Err(message) => {
                     notices.error(format!("reading the active-learning state: {message}"))
                 }
-            }
-        }
-        if let Some(pending) = &self.writing
-            && let Some(answer) = pending.try_take()
-        {
-            self.writing = None;
-            match answer {
-                Ok(message) => notices.info(message),
-                Err(message) => notices.error(message),
-            }
-            if let Some(session) = session {
-                self.reload(session);
             }
         }
         if let Some(job) = &mut self.job {
@@ -369,6 +355,7 @@ impl Learning {
         model_ready: bool,
         styles: &[StructureStyle],
         wake: &Wake,
+        notices: &mut Notices,
     ) -> (Option<LearningAction>, bool) {
         let mut action = None;
         let mut start = false;
@@ -428,10 +415,12 @@ impl Learning {
                         match self.review.ui(ui, session, &view, wake) {
                             Some(ReviewAction::Decide { ids, decision }) => {
                                 if let Some(reviewer) = reviewer {
-                                    self.decide(session, ids, reviewer, decision);
+                                    self.decide(session, ids, reviewer, decision, notices);
                                 }
                             }
-                            Some(ReviewAction::Policy(policy)) => self.set_policy(session, policy),
+                            Some(ReviewAction::Policy(policy)) => {
+                                self.set_policy(session, policy, notices)
+                            }
                             Some(ReviewAction::Edit {
                                 clip_id,
                                 frame,
@@ -456,35 +445,38 @@ impl Learning {
         (action, start)
     }
 
-    /// Accepts or rejects pseudo-labels as `reviewer`, in one transaction.
-    pub fn decide(
+    /// Accepts or rejects pseudo-labels as `reviewer`, in one transaction,
+    /// through the ordered write queue (a later decision always wins); the
+    /// overview is read again once the decision is written.
+    fn decide(
         &mut self,
         session: &Session,
         ids: Vec<i64>,
         reviewer: i64,
         decision: AnnotationStatus,
+        notices: &mut Notices,
     ) {
         let verb = if decision == AnnotationStatus::Accepted {
             "accepted"
         } else {
             "rejected"
         };
-        self.writing = Some(session.store.read(move |project| {
-            let changed = project.review_pseudo_labels(&ids, reviewer, decision)?;
-            Ok(format!("{changed} pseudo-label(s) {verb}"))
-        }));
+        notices.info(format!("{} pseudo-label(s) {verb}", ids.len()));
+        session.store.write(Mutation::ReviewPseudoLabels {
+            ids,
+            reviewer,
+            decision,
+        });
+        self.reload(session);
     }
 
-    fn set_policy(&mut self, session: &Session, policy: PseudoLabelPolicy) {
-        self.writing = Some(session.store.read(move |project| {
-            project.set_pseudo_label_policy(policy)?;
-            Ok(match policy {
-                PseudoLabelPolicy::WhenAccepted => {
-                    "Accepted pseudo-labels now join training".to_string()
-                }
-                PseudoLabelPolicy::Never => "Pseudo-labels no longer join training".to_string(),
-            })
-        }));
+    fn set_policy(&mut self, session: &Session, policy: PseudoLabelPolicy, notices: &mut Notices) {
+        session.store.write(Mutation::SetPseudoLabelPolicy(policy));
+        notices.info(match policy {
+            PseudoLabelPolicy::WhenAccepted => "Accepted pseudo-labels now join training",
+            PseudoLabelPolicy::Never => "Pseudo-labels no longer join training",
+        });
+        self.reload(session);
     }
 }
 

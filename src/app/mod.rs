@@ -15,6 +15,7 @@ mod learning;
 mod library;
 mod notices;
 mod review_grid;
+mod saving;
 mod screenshot;
 mod session;
 mod shortcuts;
@@ -30,15 +31,17 @@ use std::sync::{Arc, OnceLock};
 use eframe::egui;
 
 use crate::demo::create_demo_project;
-use crate::jobs::{Job, JobState, SaveState, Wake};
+use crate::editor::Mutation;
+use crate::jobs::{Job, JobState, Shutdown, Wake};
 use crate::settings::Settings;
-use crate::store::{ImportOptions, ImportSummary, KeyFrameKind, Project, Role, import_folder};
+use crate::store::{ImportOptions, ImportSummary, KeyFrameKind, Project, import_folder};
 
 use assistant::{Assistant, ModelRequest};
 use canvas::{CanvasEdit, OverlayCache, Viewport};
 use dialogs::{AnnotatorChoice, AnnotatorPicker, ImportDecision, ImportForm};
 use learning::{Learning, LearningAction};
 use notices::Notices;
+use saving::{AfterLeave, LeaveChoice};
 use screenshot::ScreenshotRequest;
 use session::Session;
 use shortcuts::Action;
@@ -162,6 +165,11 @@ pub struct EchoLabelApp {
     uncertainty: UncertaintyOverlay,
     /// Pseudo-labels to copy into the annotator's contours once their frame's document is open.
     takeover: Option<Takeover>,
+    /// Leaving the project was asked for while changes were unsaved.
+    leaving: Option<AfterLeave>,
+    /// The user chose to quit; the next close request goes through.
+    quitting: bool,
+    show_failures: bool,
 }
 
 /// A reviewer taking over a frame's pseudo-labels to edit them.
@@ -195,6 +203,9 @@ impl EchoLabelApp {
             learning: Learning::default(),
             uncertainty: UncertaintyOverlay::default(),
             takeover: None,
+            leaving: None,
+            quitting: false,
+            show_failures: false,
             options,
         };
         let start = app
@@ -229,9 +240,12 @@ impl EchoLabelApp {
 
     /// Whether every change has been written to the project.
     pub fn all_saved(&self) -> bool {
-        self.session
-            .as_ref()
-            .is_none_or(|s| matches!(s.save_state(), SaveState::Saved { .. }))
+        self.session.as_ref().is_none_or(Session::is_settled)
+    }
+
+    /// Whether the app asks what to do with unsaved changes before leaving.
+    pub fn asks_before_leaving(&self) -> bool {
+        self.leaving.is_some()
     }
 
     /// The annotations of the clip on screen.
@@ -267,7 +281,48 @@ impl EchoLabelApp {
         })
     }
 
+    /// Opens `root` once the open project is left: at once when everything
+    /// is saved, else after asking ([`saving::leave_dialog`]).
     fn open_project(&mut self, root: &Path, create: bool) {
+        self.leave_then(AfterLeave::Open {
+            root: root.to_path_buf(),
+            create,
+        });
+    }
+
+    /// Does `after` now if the open project has nothing unsaved, else asks first.
+    fn leave_then(&mut self, after: AfterLeave) {
+        if self.session.as_ref().is_some_and(|s| !s.is_settled()) {
+            self.leaving = Some(after);
+            return;
+        }
+        self.leaving = None;
+        self.close_session();
+        match after {
+            AfterLeave::Quit => {
+                self.quitting = true;
+                if let Some(ctx) = self.ctx.get() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            AfterLeave::Open { root, create } => self.switch_project(&root, create),
+            AfterLeave::OpenDemo => self.start_demo(),
+        }
+    }
+
+    /// Stops the open project's store thread (waiting for it); what it could
+    /// not save stays in the project's journal.
+    fn close_session(&mut self) {
+        if let Some(session) = self.session.take()
+            && let Shutdown::Kept(count) = session.close()
+        {
+            self.notices.info(format!(
+                "{count} unsaved change(s) are kept in the project's journal; they are saved when it is opened again"
+            ));
+        }
+    }
+
+    fn switch_project(&mut self, root: &Path, create: bool) {
         let session = Session::open(root, create, self.wake());
         self.assistant.project_opened(&session);
         self.learning.project_opened(&session);
@@ -280,6 +335,10 @@ impl EchoLabelApp {
 
     /// Opens the demo project, generating it first when it does not exist.
     fn open_demo(&mut self) {
+        self.leave_then(AfterLeave::OpenDemo);
+    }
+
+    fn start_demo(&mut self) {
         let root = self.options.demo_dir.clone();
         if is_project(&root)
             && Project::open(&root).is_ok_and(|p| p.clips(None).is_ok_and(|c| !c.is_empty()))
@@ -442,10 +501,7 @@ impl EchoLabelApp {
                 // Added on the store thread; picked by name once the project
                 // has been read again.
                 let stored = name.clone();
-                session.store.write(Arc::new(move |p| {
-                    p.upsert_annotator(&stored, Role::Annotator, &[])
-                        .map(|_| ())
-                }));
+                session.store.write(Mutation::AddAnnotator { name: stored });
                 self.settings
                     .annotator_by_project
                     .insert(session.root().to_path_buf(), name.clone());
@@ -554,6 +610,11 @@ impl EchoLabelApp {
     /// Draws one frame of the app.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        if ctx.input(|i| i.viewport().close_requested()) && !self.quitting {
+            // Closing the window waits for unsaved changes or asks, like Quit.
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.leave_then(AfterLeave::Quit);
+        }
         self.poll();
         if let Some(session) = &mut self.session
             && let Some(clip) = &mut session.clip
@@ -658,9 +719,14 @@ impl EchoLabelApp {
         };
         let wake = self.wake();
         let ready = self.assistant.ready();
-        let (action, start) = self
-            .learning
-            .window(ctx, session, ready, &self.editor.styles, &wake);
+        let (action, start) = self.learning.window(
+            ctx,
+            session,
+            ready,
+            &self.editor.styles,
+            &wake,
+            &mut self.notices,
+        );
         if start && self.assistant.is_training() {
             self.notices
                 .info("The model is training; start the round when it has finished");
@@ -757,11 +823,11 @@ impl EchoLabelApp {
         });
         if !ids.is_empty() {
             let reviewer = annotator.id;
-            session.store.write(std::sync::Arc::new(move |project| {
-                project
-                    .review_pseudo_labels(&ids, reviewer, crate::store::AnnotationStatus::Rejected)
-                    .map(|_| ())
-            }));
+            session.store.write(Mutation::ReviewPseudoLabels {
+                ids,
+                reviewer,
+                decision: crate::store::AnnotationStatus::Rejected,
+            });
         }
         self.learning.reload(session);
         self.notices.info(match added {
@@ -792,7 +858,38 @@ impl EchoLabelApp {
             }
         }
         dialogs::help_ui(ctx, &mut self.show_help);
+        if let Some(session) = &self.session {
+            saving::failures_window(ctx, &session.store, &mut self.show_failures);
+        }
+        self.leave_ui(ctx);
         self.notices.ui(ctx);
+    }
+
+    /// Goes on with leaving the project once everything is saved, or asks.
+    fn leave_ui(&mut self, ctx: &egui::Context) {
+        let Some(after) = self.leaving.clone() else {
+            return;
+        };
+        let Some(session) = &self.session else {
+            self.leave_then(after);
+            return;
+        };
+        if session.is_settled() {
+            self.leave_then(after);
+            return;
+        }
+        // Saving may finish by itself: look again soon.
+        ctx.request_repaint_after(std::time::Duration::from_millis(200));
+        match saving::leave_dialog(ctx, &session.store, &after) {
+            Some(LeaveChoice::Retry) => session.store.retry(),
+            Some(LeaveChoice::Stay) => self.leaving = None,
+            Some(LeaveChoice::LeaveKeepingJournal) => {
+                self.leaving = None;
+                self.close_session();
+                self.leave_then(after);
+            }
+            None => {}
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut egui::Ui) {
@@ -832,7 +929,7 @@ impl EchoLabelApp {
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    self.leave_then(AfterLeave::Quit);
                 }
             });
             ui.menu_button("Edit", |ui| {
@@ -869,26 +966,8 @@ impl EchoLabelApp {
 
     fn status_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            match self.session.as_ref().map(Session::save_state) {
-                Some(SaveState::Saved { .. }) => {
-                    ui.colored_label(egui::Color32::from_rgb(110, 200, 110), "All changes saved");
-                }
-                Some(SaveState::Saving { queued }) => {
-                    ui.spinner();
-                    ui.label(format!("Saving {queued} change(s)…"));
-                }
-                Some(SaveState::Failed { message, waiting }) => {
-                    ui.colored_label(
-                        ui.visuals().error_fg_color,
-                        format!("Not saved ({waiting} change(s) waiting): {message}"),
-                    );
-                    if ui.button("Retry").clicked()
-                        && let Some(session) = &self.session
-                    {
-                        session.store.retry();
-                    }
-                }
-                None => {}
+            if let Some(session) = &self.session {
+                saving::status_ui(ui, &session.store, &mut self.show_failures);
             }
             let mut cancel = None;
             for (index, job) in self.background.iter_mut().enumerate() {
@@ -1227,5 +1306,6 @@ impl eframe::App for EchoLabelApp {
 
     fn on_exit(&mut self) {
         self.save_settings();
+        self.close_session();
     }
 }

@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::demo::CAMUS_STRUCTURES;
 use crate::dicom::PatientSalt;
-use crate::editor::{ClipDocument, Persist};
-use crate::jobs::{Pending, SaveState, StoreThread, Wake};
+use crate::editor::{ClipDocument, Mutation, Persist};
+use crate::jobs::{Pending, SaveState, Shutdown, StoreEvent, StoreThread, Wake};
 use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, TaskTemplate};
 
 use super::clip_view::OpenClip;
@@ -99,7 +98,52 @@ impl Session {
         if let Some(clip) = &mut self.clip {
             clip.poll(notices);
         }
+        for event in self.store.take_events() {
+            self.store_event(event, notices);
+        }
         Ok(())
+    }
+
+    /// Acts on what the store thread reports: recovered or refused changes
+    /// make the screen's copy stale, so it is read again.
+    fn store_event(&mut self, event: StoreEvent, notices: &mut Notices) {
+        match event {
+            StoreEvent::Recovered(count) => {
+                notices.info(format!(
+                    "Recovered {count} change(s) that an earlier session had not saved; they are now in the project"
+                ));
+                self.documents.clear();
+                self.reload_current_document();
+                self.library.refresh(&self.store, &self.task.structures);
+            }
+            StoreEvent::Failed { clip_id, what } => {
+                notices.error(format!(
+                    "Not saved: {what}. The change is listed under \"Unsaved changes\" in the status bar"
+                ));
+                match clip_id {
+                    Some(clip_id) => {
+                        self.documents.remove(&clip_id);
+                    }
+                    None => self.documents.clear(),
+                }
+                self.reload_current_document();
+            }
+            StoreEvent::Exported(Ok(path)) => {
+                notices.info(format!("Unsaved changes written to {}", path.display()))
+            }
+            StoreEvent::Exported(Err(message)) => {
+                notices.error(format!("cannot export the unsaved changes: {message}"))
+            }
+        }
+    }
+
+    /// Reads the annotations of the clip on screen again, when they are not held.
+    fn reload_current_document(&mut self) {
+        if let Some(record) = self.clip.as_ref().map(|c| c.record.clone())
+            && !self.documents.contains_key(&record.id)
+        {
+            self.request_document(&record);
+        }
     }
 
     /// Whether the project's own data has arrived.
@@ -175,9 +219,7 @@ impl Session {
             return;
         }
         for write in writes {
-            let write = Arc::new(write);
-            self.store
-                .write(Arc::new(move |project| write.apply(project)));
+            self.store.write(Mutation::Edit(write));
         }
         if let Some(clip) = &mut self.clip {
             clip.document_changed();
@@ -187,6 +229,16 @@ impl Session {
 
     pub fn save_state(&self) -> SaveState {
         self.store.save_state()
+    }
+
+    /// Whether every change is in the project: saved, none waiting, none refused.
+    pub fn is_settled(&self) -> bool {
+        matches!(self.save_state(), SaveState::Saved { .. }) && self.store.failures().is_empty()
+    }
+
+    /// Ends the session: its store thread saves what it can and stops.
+    pub fn close(self) -> Shutdown {
+        self.store.shutdown()
     }
 
     /// Moves to the clip `step` places away in the library's visible list.

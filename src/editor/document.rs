@@ -66,6 +66,15 @@ enum Change {
     Batch(Vec<Change>),
 }
 
+/// How the writes of a change treat what the store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    /// Exactly what the screen shows, whatever is stored.
+    Exact,
+    /// A model's first proposal: only where nobody has work.
+    Proposal,
+}
+
 /// What one annotator has drawn on one clip, and the clip's key frames.
 #[derive(Debug, Clone)]
 pub struct ClipDocument {
@@ -197,7 +206,7 @@ impl ClipDocument {
             })
             .collect();
         let added = changes.len();
-        (self.record_batch(changes), added)
+        (self.record_batch_as(changes, Writes::Proposal), added)
     }
 
     /// Deletes a contour.
@@ -292,7 +301,7 @@ impl ClipDocument {
             })
             .collect();
         let added = changes.len();
-        (self.record_batch(changes), added)
+        (self.record_batch_as(changes, Writes::Proposal), added)
     }
 
     pub fn can_undo(&self) -> bool {
@@ -309,7 +318,7 @@ impl ClipDocument {
             return Vec::new();
         };
         let inverse = invert(&change);
-        let writes = self.apply(&inverse);
+        let writes = self.apply(&inverse, Writes::Exact);
         self.redo.push(change);
         writes
     }
@@ -319,7 +328,7 @@ impl ClipDocument {
         let Some(change) = self.redo.pop() else {
             return Vec::new();
         };
-        let writes = self.apply(&change);
+        let writes = self.apply(&change, Writes::Exact);
         self.undo.push(change);
         writes
     }
@@ -334,21 +343,32 @@ impl ClipDocument {
     }
 
     fn record_batch(&mut self, changes: Vec<Change>) -> Vec<Persist> {
+        self.record_batch_as(changes, Writes::Exact)
+    }
+
+    fn record_batch_as(&mut self, changes: Vec<Change>, writes: Writes) -> Vec<Persist> {
         if changes.is_empty() {
             return Vec::new();
         }
-        self.record(Change::Batch(changes))
+        self.record_as(Change::Batch(changes), writes)
     }
 
     /// Applies a new change, makes it undoable and clears the redo stack.
     fn record(&mut self, change: Change) -> Vec<Persist> {
-        let writes = self.apply(&change);
+        self.record_as(change, Writes::Exact)
+    }
+
+    fn record_as(&mut self, change: Change, writes: Writes) -> Vec<Persist> {
+        let writes = self.apply(&change, writes);
         self.undo.push(change);
         self.redo.clear();
         writes
     }
 
-    fn apply(&mut self, change: &Change) -> Vec<Persist> {
+    /// Applies `change` to the document and says what to save; `mode` tells a
+    /// model's first proposal (which must not replace anyone's work) from
+    /// everything else, which saves exactly what the screen now shows.
+    fn apply(&mut self, change: &Change, mode: Writes) -> Vec<Persist> {
         match change {
             Change::Contour {
                 frame,
@@ -366,13 +386,21 @@ impl ClipDocument {
                     Some(state) => {
                         self.contours
                             .insert((*frame, target.clone()), state.clone());
-                        vec![Persist::SaveContour {
-                            key,
-                            template_id: self.template_id,
-                            contour: state.points.clone(),
-                            status: state.status,
-                            source: state.source,
-                            model_version_id: state.model_version_id,
+                        vec![match mode {
+                            Writes::Proposal => Persist::ProposeContour {
+                                key,
+                                template_id: self.template_id,
+                                contour: state.points.clone(),
+                                model_version_id: state.model_version_id,
+                            },
+                            Writes::Exact => Persist::SaveContour {
+                                key,
+                                template_id: self.template_id,
+                                contour: state.points.clone(),
+                                status: state.status,
+                                source: state.source,
+                                model_version_id: state.model_version_id,
+                            },
                         }]
                     }
                     None => {
@@ -388,13 +416,21 @@ impl ClipDocument {
                 match after {
                     Some(mark) => {
                         self.key_frames.insert((*frame, *kind), mark.clone());
-                        vec![Persist::SetKeyFrame {
-                            clip_id,
-                            kind: *kind,
-                            frame: *frame,
-                            set_by: mark.set_by,
-                            author_id: (mark.set_by == SetBy::Human).then_some(author_id),
-                            model_version_id: mark.model_version_id,
+                        vec![match mode {
+                            Writes::Proposal => Persist::ProposeKeyFrame {
+                                clip_id,
+                                kind: *kind,
+                                frame: *frame,
+                                model_version_id: mark.model_version_id,
+                            },
+                            Writes::Exact => Persist::SetKeyFrame {
+                                clip_id,
+                                kind: *kind,
+                                frame: *frame,
+                                set_by: mark.set_by,
+                                author_id: (mark.set_by == SetBy::Human).then_some(author_id),
+                                model_version_id: mark.model_version_id,
+                            },
                         }]
                     }
                     None => {
@@ -408,7 +444,7 @@ impl ClipDocument {
                     }
                 }
             }
-            Change::Batch(changes) => changes.iter().flat_map(|c| self.apply(c)).collect(),
+            Change::Batch(changes) => changes.iter().flat_map(|c| self.apply(c, mode)).collect(),
         }
     }
 }
@@ -502,8 +538,7 @@ mod tests {
         assert!(atrium.is_proposal());
         assert!(matches!(
             &writes[..],
-            [Persist::SaveContour {
-                source: Source::Model,
+            [Persist::ProposeContour {
                 model_version_id: Some(9),
                 ..
             }]
@@ -511,7 +546,16 @@ mod tests {
         // Editing a proposal makes it the person's.
         doc.set_contour(1, "Left atrium", triangle(21.0));
         assert!(!doc.contour(1, "Left atrium").unwrap().is_proposal());
-        doc.undo();
+        // Undoing the edit saves the proposal back exactly, as the model's.
+        let writes = doc.undo();
+        assert!(matches!(
+            &writes[..],
+            [Persist::SaveContour {
+                source: Source::Model,
+                model_version_id: Some(9),
+                ..
+            }]
+        ));
         doc.undo();
         assert!(doc.contour(1, "Left atrium").is_none());
         assert!(doc.contour(1, LV).is_some());

@@ -8,4 +8,4 @@ mod document;
 mod persist;
 
 pub use document::{ClipDocument, ContourState, KeyFrameMark};
-pub use persist::Persist;
+pub use persist::{Mutation, Persist};

@@ -1,25 +1,40 @@
-//! A saved form of one editor change, applied by the store thread.
+//! The saved form of what the desktop changes in a project: journalled to
+//! disk first, then applied by the store thread in order.
+
+use serde::{Deserialize, Serialize};
 
 use crate::geometry::Point;
 use crate::store::{
-    AnnotationStatus, ContourKey, Geometry, KeyFrameKind, Project, SetBy, Source, StoreError,
+    AnnotationStatus, ContourKey, Geometry, KeyFrameKind, Project, PseudoLabelPolicy, Role, SetBy,
+    Source, StoreError,
 };
 
 /// One write to the project that an edit needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Persist {
+    /// The annotator's contour exactly as their screen shows it (after an
+    /// edit, an undo, a redo or an accept), whatever is stored.
     SaveContour {
         key: ContourKey,
         template_id: Option<i64>,
         contour: Vec<Point>,
         status: AnnotationStatus,
-        /// Who made it: a person, or a model (a proposal) with its version.
+        /// Who it is shown as coming from: a person, or a model (an untouched
+        /// proposal) with its version.
         source: Source,
+        model_version_id: Option<i64>,
+    },
+    /// A model's proposal for a structure the annotator had no contour of.
+    ProposeContour {
+        key: ContourKey,
+        template_id: Option<i64>,
+        contour: Vec<Point>,
         model_version_id: Option<i64>,
     },
     RemoveContour {
         key: ContourKey,
     },
+    /// A key frame mark exactly as the screen shows it.
     SetKeyFrame {
         clip_id: i64,
         kind: KeyFrameKind,
@@ -27,6 +42,13 @@ pub enum Persist {
         set_by: SetBy,
         /// The person who set it (none for a model's proposal).
         author_id: Option<i64>,
+        model_version_id: Option<i64>,
+    },
+    /// A model's proposed mark on a frame that had none.
+    ProposeKeyFrame {
+        clip_id: i64,
+        kind: KeyFrameKind,
+        frame: u32,
         model_version_id: Option<i64>,
     },
     ClearKeyFrame {
@@ -38,8 +60,13 @@ pub enum Persist {
 }
 
 impl Persist {
-    /// Writes the change in one transaction.
+    /// Writes the change in one transaction. A change the store refuses
+    /// (a proposal over a person's work) is an error, never a silent `Ok`.
     pub fn apply(&self, project: &mut Project) -> Result<(), StoreError> {
+        let geometry = |contour: &[Point]| Geometry {
+            contour: contour.to_vec(),
+            ..Geometry::default()
+        };
         match self {
             Persist::SaveContour {
                 key,
@@ -48,22 +75,24 @@ impl Persist {
                 status,
                 source,
                 model_version_id,
-            } => {
-                let geometry = Geometry {
-                    contour: contour.clone(),
-                    ..Geometry::default()
-                };
-                project
-                    .save_contour_from(
-                        key,
-                        *template_id,
-                        &geometry,
-                        *status,
-                        *source,
-                        *model_version_id,
-                    )
-                    .map(|_| ())
-            }
+            } => project
+                .save_contour_from(
+                    key,
+                    *template_id,
+                    &geometry(contour),
+                    *status,
+                    *source,
+                    *model_version_id,
+                )
+                .map(|_| ()),
+            Persist::ProposeContour {
+                key,
+                template_id,
+                contour,
+                model_version_id,
+            } => project
+                .propose_contour(key, *template_id, &geometry(contour), *model_version_id)
+                .map(|_| ()),
             Persist::RemoveContour { key } => project.remove_contour(key).map(|_| ()),
             Persist::SetKeyFrame {
                 clip_id,
@@ -72,12 +101,25 @@ impl Persist {
                 set_by,
                 author_id,
                 model_version_id,
-            } => project.set_key_frame(
+            } => project.restore_key_frame(
                 *clip_id,
                 *kind,
                 *frame,
                 *set_by,
                 *author_id,
+                *model_version_id,
+            ),
+            Persist::ProposeKeyFrame {
+                clip_id,
+                kind,
+                frame,
+                model_version_id,
+            } => project.set_key_frame(
+                *clip_id,
+                *kind,
+                *frame,
+                SetBy::Model,
+                None,
                 *model_version_id,
             ),
             Persist::ClearKeyFrame {
@@ -86,6 +128,104 @@ impl Persist {
                 frame,
                 author_id,
             } => project.clear_key_frame(*clip_id, *kind, *frame, Some(*author_id)),
+        }
+    }
+
+    /// The clip the change is about.
+    pub fn clip_id(&self) -> i64 {
+        match self {
+            Persist::SaveContour { key, .. }
+            | Persist::ProposeContour { key, .. }
+            | Persist::RemoveContour { key } => key.clip_id,
+            Persist::SetKeyFrame { clip_id, .. }
+            | Persist::ProposeKeyFrame { clip_id, .. }
+            | Persist::ClearKeyFrame { clip_id, .. } => *clip_id,
+        }
+    }
+
+    /// What the change is, in a user's words.
+    pub fn describe(&self) -> String {
+        match self {
+            Persist::SaveContour { key, .. } => {
+                format!("{} on frame {}", key.target, key.frame + 1)
+            }
+            Persist::ProposeContour { key, .. } => {
+                format!("the proposed {} on frame {}", key.target, key.frame + 1)
+            }
+            Persist::RemoveContour { key } => {
+                format!("removing {} on frame {}", key.target, key.frame + 1)
+            }
+            Persist::SetKeyFrame { kind, frame, .. } => {
+                format!("{kind} mark on frame {}", frame + 1)
+            }
+            Persist::ProposeKeyFrame { kind, frame, .. } => {
+                format!("the proposed {kind} mark on frame {}", frame + 1)
+            }
+            Persist::ClearKeyFrame { kind, frame, .. } => {
+                format!("removing the {kind} mark on frame {}", frame + 1)
+            }
+        }
+    }
+}
+
+/// Everything the desktop writes to a project, in the one ordered queue of
+/// the store thread (so a later decision can never be overtaken by an older one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Mutation {
+    /// An annotator's edit of their contours or the clip's key frames.
+    Edit(Persist),
+    /// A new annotator added from the start-up picker.
+    AddAnnotator { name: String },
+    /// A reviewer's decision on pseudo-labels (all or none).
+    ReviewPseudoLabels {
+        ids: Vec<i64>,
+        reviewer: i64,
+        decision: AnnotationStatus,
+    },
+    /// Whether accepted pseudo-labels join training.
+    SetPseudoLabelPolicy(PseudoLabelPolicy),
+}
+
+impl Mutation {
+    pub fn apply(&self, project: &mut Project) -> Result<(), StoreError> {
+        match self {
+            Mutation::Edit(persist) => persist.apply(project),
+            Mutation::AddAnnotator { name } => project
+                .upsert_annotator(name, Role::Annotator, &[])
+                .map(|_| ()),
+            Mutation::ReviewPseudoLabels {
+                ids,
+                reviewer,
+                decision,
+            } => project
+                .review_pseudo_labels(ids, *reviewer, *decision)
+                .map(|_| ()),
+            Mutation::SetPseudoLabelPolicy(policy) => project.set_pseudo_label_policy(*policy),
+        }
+    }
+
+    /// What the change is, in a user's words (for the list of failed saves).
+    pub fn describe(&self) -> String {
+        match self {
+            Mutation::Edit(persist) => persist.describe(),
+            Mutation::AddAnnotator { name } => format!("adding annotator {name}"),
+            Mutation::ReviewPseudoLabels { ids, decision, .. } => {
+                let verb = if *decision == AnnotationStatus::Accepted {
+                    "accepting"
+                } else {
+                    "rejecting"
+                };
+                format!("{verb} {} pseudo-label(s)", ids.len())
+            }
+            Mutation::SetPseudoLabelPolicy(policy) => format!("training policy {policy:?}"),
+        }
+    }
+
+    /// The clip whose annotations the change touches, if one.
+    pub fn clip_id(&self) -> Option<i64> {
+        match self {
+            Mutation::Edit(persist) => Some(persist.clip_id()),
+            _ => None,
         }
     }
 }

@@ -81,7 +81,7 @@ pub struct Annotation {
 /// Whose contour (their own, or a model proposal made for them) of which
 /// structure on which frame: the editor saves by this
 /// key, so it never needs to wait for an annotation's id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ContourKey {
     pub clip_id: i64,
     pub frame: u32,
@@ -155,10 +155,10 @@ impl Project {
         self.save_contour_from(key, template_id, geometry, status, Source::Human, None)
     }
 
-    /// [`Project::save_contour`] for a contour that came from `source`: a new
-    /// annotation records the source and model version. A model's proposal
-    /// never replaces a person's live contour: it is then dropped and the
-    /// person's annotation id returned.
+    /// [`Project::save_contour`] for a contour shown as coming from `source`:
+    /// the annotator's own contour is written exactly as given (outline,
+    /// status, source and model version), whatever is stored, because it is
+    /// what their screen shows (an edit, an undo, a redo, an accept).
     pub fn save_contour_from(
         &mut self,
         key: &ContourKey,
@@ -169,71 +169,74 @@ impl Project {
         model_version_id: Option<i64>,
     ) -> Result<i64, StoreError> {
         self.check_frame(key.clip_id, key.frame)?;
+        let contour = ContourWrite {
+            template_id,
+            geometry,
+            status,
+            source,
+            model_version_id,
+        };
         self.write(|tx| {
-            let edit = AnnotationEdit {
-                author_id: key.author_id,
-                geometry: Some(geometry.clone()),
-                mask: None,
-                status,
-            };
             if let Some(id) = find_contour(tx, key, false)? {
-                let current: (String, AnnotationStatus, Source) = tx.query_row(
-                    "SELECT r.geometry, a.status, a.source FROM annotations a JOIN annotation_revisions r
-                     ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
+                contour.update(tx, id, key)?;
+                return Ok(id);
+            }
+            if let Some(id) = find_contour(tx, key, true)? {
+                contour.revive(tx, id, key)?;
+                return Ok(id);
+            }
+            contour.insert(tx, key)
+        })
+    }
+
+    /// Saves a model's proposal as a draft of the annotator: it fills a
+    /// structure they have no contour of, or replaces an earlier proposal
+    /// they have not touched. A proposal never replaces a person's contour
+    /// nor brings back one they removed: that is a [`StoreError::Conflict`].
+    pub fn propose_contour(
+        &mut self,
+        key: &ContourKey,
+        template_id: Option<i64>,
+        geometry: &Geometry,
+        model_version_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        self.check_frame(key.clip_id, key.frame)?;
+        let contour = ContourWrite {
+            template_id,
+            geometry,
+            status: AnnotationStatus::Draft,
+            source: Source::Model,
+            model_version_id,
+        };
+        self.write(|tx| {
+            if let Some(id) = find_contour(tx, key, false)? {
+                let source: Source = tx.query_row(
+                    "SELECT source FROM annotations WHERE id = ?1",
                     [id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| row.get(0),
                 )?;
-                if source == Source::Model && current.2 != Source::Model {
+                if source != Source::Model {
+                    return Err(StoreError::Conflict(format!(
+                        "the model's {} on frame {} would replace the annotator's own contour",
+                        key.target,
+                        key.frame + 1
+                    )));
+                }
+                contour.update(tx, id, key)?;
+                return Ok(id);
+            }
+            if let Some(id) = find_contour(tx, key, true)? {
+                let source: Source = tx.query_row(
+                    "SELECT source FROM annotations WHERE id = ?1",
+                    [id],
+                    |row| row.get(0),
+                )?;
+                if source == Source::Model {
+                    contour.revive(tx, id, key)?;
                     return Ok(id);
                 }
-                // A person's change of a proposal's outline makes it theirs.
-                let edited = serde_json::from_str::<Geometry>(&current.0).ok().as_ref() != Some(geometry);
-                if source == Source::Human && current.2 == Source::Model && edited {
-                    tx.execute("UPDATE annotations SET source = 'human' WHERE id = ?1", [id])?;
-                }
-                let unchanged = serde_json::from_str::<Geometry>(&current.0).ok().as_ref()
-                    == Some(geometry)
-                    && current.1 == status;
-                if !unchanged {
-                    insert_revision(tx, id, &edit)?;
-                }
-                return Ok(id);
             }
-            let removed = find_contour(tx, key, true)?;
-            // A proposal never brings back a contour a person removed: it is new.
-            let revivable = match removed {
-                Some(id) if source == Source::Model => {
-                    let removed_source: Source =
-                        tx.query_row("SELECT source FROM annotations WHERE id = ?1", [id], |row| row.get(0))?;
-                    (removed_source == Source::Model).then_some(id)
-                }
-                other => other,
-            };
-            if let Some(id) = revivable {
-                tx.execute(
-                    "UPDATE annotations SET removed_at = NULL WHERE id = ?1",
-                    [id],
-                )?;
-                insert_revision(tx, id, &edit)?;
-                return Ok(id);
-            }
-            insert_annotation(
-                tx,
-                &NewAnnotation {
-                    clip_id: key.clip_id,
-                    frame: key.frame,
-                    template_id,
-                    kind: AnnotationKind::Contour,
-                    target: key.target.clone(),
-                    author_id: key.author_id,
-                    source,
-                    model_version_id,
-                    status,
-                    geometry: geometry.clone(),
-                    mask: None,
-                    uncertainty: None,
-                },
-            )
+            contour.insert(tx, key)
         })
     }
 
@@ -317,7 +320,8 @@ impl Project {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Marks `frame` as a key frame of `kind`.
+    /// Marks `frame` as a key frame of `kind`. A model's mark never replaces
+    /// a person's on the same frame: that is a [`StoreError::Conflict`].
     pub fn set_key_frame(
         &mut self,
         clip_id: i64,
@@ -327,17 +331,75 @@ impl Project {
         author_id: Option<i64>,
         model_version_id: Option<i64>,
     ) -> Result<(), StoreError> {
+        self.write_key_frame(
+            clip_id,
+            kind,
+            frame,
+            set_by,
+            author_id,
+            model_version_id,
+            false,
+        )
+    }
+
+    /// Writes a key frame mark exactly as given, even a model's mark over a
+    /// person's: the annotator's undo of confirming a proposed mark.
+    pub fn restore_key_frame(
+        &mut self,
+        clip_id: i64,
+        kind: KeyFrameKind,
+        frame: u32,
+        set_by: SetBy,
+        author_id: Option<i64>,
+        model_version_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.write_key_frame(
+            clip_id,
+            kind,
+            frame,
+            set_by,
+            author_id,
+            model_version_id,
+            true,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_key_frame(
+        &mut self,
+        clip_id: i64,
+        kind: KeyFrameKind,
+        frame: u32,
+        set_by: SetBy,
+        author_id: Option<i64>,
+        model_version_id: Option<i64>,
+        exact: bool,
+    ) -> Result<(), StoreError> {
         self.check_frame(clip_id, frame)?;
         self.write(|tx| {
-            tx.execute(
+            let written = tx.execute(
                 "INSERT INTO key_frames (clip_id, kind, frame, set_by, author_id, model_version_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT(clip_id, kind, frame) DO UPDATE SET set_by = excluded.set_by,
                     author_id = excluded.author_id, model_version_id = excluded.model_version_id,
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                 WHERE key_frames.set_by = 'model' OR excluded.set_by = 'human'",
-                params![clip_id, kind, frame, set_by, author_id, model_version_id],
+                 WHERE ?7 OR key_frames.set_by = 'model' OR excluded.set_by = 'human'",
+                params![
+                    clip_id,
+                    kind,
+                    frame,
+                    set_by,
+                    author_id,
+                    model_version_id,
+                    exact
+                ],
             )?;
+            if written == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the model's {kind} mark on frame {} would replace a person's",
+                    frame + 1
+                )));
+            }
             audit(
                 tx,
                 author_id.map(|a| a.to_string()).as_deref(),
@@ -495,4 +557,84 @@ pub(super) fn insert_revision(
         &serde_json::json!({ "revision": next, "status": edit.status }),
     )?;
     Ok(next)
+}
+
+/// A contour to write for a [`ContourKey`], with everything the screen shows of it.
+struct ContourWrite<'a> {
+    template_id: Option<i64>,
+    geometry: &'a Geometry,
+    status: AnnotationStatus,
+    source: Source,
+    model_version_id: Option<i64>,
+}
+
+impl ContourWrite<'_> {
+    fn edit(&self, key: &ContourKey) -> AnnotationEdit {
+        AnnotationEdit {
+            author_id: key.author_id,
+            geometry: Some(self.geometry.clone()),
+            mask: None,
+            status: self.status,
+        }
+    }
+
+    /// Makes live annotation `id` this contour; an unchanged outline and
+    /// status add no revision.
+    fn update(&self, tx: &Transaction<'_>, id: i64, key: &ContourKey) -> Result<(), StoreError> {
+        let (geometry, status): (String, AnnotationStatus) = tx.query_row(
+            "SELECT r.geometry, a.status FROM annotations a JOIN annotation_revisions r
+             ON r.annotation_id = a.id AND r.revision = a.revision WHERE a.id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        self.set_origin(tx, id)?;
+        let unchanged = serde_json::from_str::<Geometry>(&geometry).ok().as_ref()
+            == Some(self.geometry)
+            && status == self.status;
+        if !unchanged {
+            insert_revision(tx, id, &self.edit(key))?;
+        }
+        Ok(())
+    }
+
+    /// Brings back removed annotation `id` as this contour.
+    fn revive(&self, tx: &Transaction<'_>, id: i64, key: &ContourKey) -> Result<(), StoreError> {
+        tx.execute(
+            "UPDATE annotations SET removed_at = NULL WHERE id = ?1",
+            [id],
+        )?;
+        self.set_origin(tx, id)?;
+        insert_revision(tx, id, &self.edit(key))?;
+        Ok(())
+    }
+
+    fn insert(&self, tx: &Transaction<'_>, key: &ContourKey) -> Result<i64, StoreError> {
+        insert_annotation(
+            tx,
+            &NewAnnotation {
+                clip_id: key.clip_id,
+                frame: key.frame,
+                template_id: self.template_id,
+                kind: AnnotationKind::Contour,
+                target: key.target.clone(),
+                author_id: key.author_id,
+                source: self.source,
+                model_version_id: self.model_version_id,
+                status: self.status,
+                geometry: self.geometry.clone(),
+                mask: None,
+                uncertainty: None,
+            },
+        )
+    }
+
+    /// Records who the contour is shown as coming from.
+    fn set_origin(&self, tx: &Transaction<'_>, id: i64) -> Result<(), StoreError> {
+        tx.execute(
+            "UPDATE annotations SET source = ?2, model_version_id = ?3 WHERE id = ?1
+             AND (source IS NOT ?2 OR model_version_id IS NOT ?3)",
+            params![id, self.source, self.model_version_id],
+        )?;
+        Ok(())
+    }
 }

@@ -11,6 +11,7 @@
 mod annotations;
 mod catalog;
 mod import;
+pub mod journal;
 mod learning;
 mod model;
 mod people;
@@ -69,6 +70,33 @@ pub enum StoreError {
     NotFound { what: &'static str, name: String },
     #[error("{0}")]
     Invalid(String),
+    /// A write that would have changed nothing because newer work wins (a
+    /// model's proposal over a person's contour): reported, never a silent `Ok`.
+    #[error("not saved: {0}")]
+    Conflict(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed: the database is held by another
+    /// process, the disk is full or the file cannot be reached right now. Other
+    /// errors (a conflict, a missing clip) fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Io { .. } => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
+                error.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::DiskFull
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::FileLockingProtocolFailed
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// An open project.
@@ -76,6 +104,9 @@ pub struct Project {
     root: PathBuf,
     conn: Connection,
     salt: PatientSalt,
+    /// While a journal entry is applied: its journal and sequence number,
+    /// recorded by every transaction the entry commits (see [`journal`]).
+    journal_mark: Option<(String, u64)>,
 }
 
 impl std::fmt::Debug for Project {
@@ -133,6 +164,7 @@ impl Project {
             root: root.to_path_buf(),
             conn,
             salt,
+            journal_mark: None,
         })
     }
 
@@ -159,7 +191,14 @@ impl Project {
         }
     }
 
-    /// Runs `change` in one immediate write transaction and commits it.
+    /// How long a write waits for another process's transaction before it
+    /// fails as transient; the desktop waits briefly and retries by itself.
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        Ok(self.conn.busy_timeout(timeout)?)
+    }
+
+    /// Runs `change` in one immediate write transaction and commits it; while
+    /// a journal entry is being applied, the transaction also records it.
     fn write<T>(
         &mut self,
         change: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
@@ -168,6 +207,9 @@ impl Project {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = change(&tx)?;
+        if let Some((journal, seq)) = &self.journal_mark {
+            journal::record_applied(&tx, journal, *seq)?;
+        }
         tx.commit()?;
         Ok(value)
     }

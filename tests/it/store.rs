@@ -904,16 +904,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
         author_id: ana,
     };
     let propose = |project: &mut Project, offset: f32| {
-        project
-            .save_contour_from(
-                &key,
-                None,
-                &contour(offset),
-                AnnotationStatus::Draft,
-                Source::Model,
-                Some(version),
-            )
-            .unwrap()
+        project.propose_contour(&key, None, &contour(offset), Some(version))
     };
 
     // A contour Ana removed is not revived by a proposal: the proposal is new.
@@ -921,7 +912,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
         .save_contour(&key, None, &contour(0.0), AnnotationStatus::Draft)
         .unwrap();
     assert!(project.remove_contour(&key).unwrap());
-    let proposal = propose(&mut project, 1.0);
+    let proposal = propose(&mut project, 1.0).unwrap();
     assert_ne!(proposal, hers);
     let live = project.annotations(clip, Some(1)).unwrap();
     assert_eq!(live.len(), 1);
@@ -930,7 +921,8 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
         (Source::Model, Some(version))
     );
 
-    // Ana changes the proposal's outline: it becomes hers, and a later proposal leaves it alone.
+    // Ana changes the proposal's outline: it becomes hers, and a later
+    // proposal is refused with a conflict, never a silent success.
     project
         .save_contour(&key, None, &contour(2.0), AnnotationStatus::Draft)
         .unwrap();
@@ -938,12 +930,48 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
         project.annotations(clip, Some(1)).unwrap()[0].source,
         Source::Human
     );
-    propose(&mut project, 5.0);
+    assert!(matches!(
+        propose(&mut project, 5.0),
+        Err(StoreError::Conflict(_))
+    ));
     let live = project.annotations(clip, Some(1)).unwrap();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0].geometry, contour(2.0));
 
-    // A model's ED mark does not replace hers on the same frame; hers replaces a model's.
+    // Her undo of that edit writes the proposal back exactly, as the model's.
+    project
+        .save_contour_from(
+            &key,
+            None,
+            &contour(1.0),
+            AnnotationStatus::Draft,
+            Source::Model,
+            Some(version),
+        )
+        .unwrap();
+    let live = project.annotations(clip, Some(1)).unwrap();
+    assert_eq!(
+        (live[0].source, &live[0].geometry, live[0].status),
+        (Source::Model, &contour(1.0), AnnotationStatus::Draft)
+    );
+    // And accepting it submits exactly that.
+    project
+        .save_contour_from(
+            &key,
+            None,
+            &contour(1.0),
+            AnnotationStatus::Submitted,
+            Source::Model,
+            Some(version),
+        )
+        .unwrap();
+    assert_eq!(
+        project.annotations(clip, Some(1)).unwrap()[0].status,
+        AnnotationStatus::Submitted
+    );
+
+    // A model's ED mark does not replace hers on the same frame (a conflict);
+    // hers replaces a model's.
     project
         .set_key_frame(
             clip,
@@ -954,16 +982,17 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
             None,
         )
         .unwrap();
-    project
-        .set_key_frame(
+    assert!(matches!(
+        project.set_key_frame(
             clip,
             KeyFrameKind::EndDiastole,
             3,
             SetBy::Model,
             None,
             Some(version),
-        )
-        .unwrap();
+        ),
+        Err(StoreError::Conflict(_))
+    ));
     project
         .set_key_frame(
             clip,
@@ -990,5 +1019,27 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
             .iter()
             .all(|m| m.set_by == SetBy::Human && m.author.as_deref() == Some("Ana")),
         "{marks:?}"
+    );
+
+    // Undoing her confirmation of the model's ES mark brings the model's mark back.
+    project
+        .restore_key_frame(
+            clip,
+            KeyFrameKind::EndSystole,
+            4,
+            SetBy::Model,
+            None,
+            Some(version),
+        )
+        .unwrap();
+    let es = project
+        .key_frames(clip)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == KeyFrameKind::EndSystole)
+        .unwrap();
+    assert_eq!(
+        (es.set_by, es.author, es.model_version_id),
+        (SetBy::Model, None, Some(version))
     );
 }

@@ -13,15 +13,15 @@ use eframe::egui::{self, Key, Modifiers, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-const LV: &str = "LV endocardium";
+pub(crate) const LV: &str = "LV endocardium";
 
-struct Dirs {
+pub(crate) struct Dirs {
     _temp: tempfile::TempDir,
-    config: PathBuf,
-    demo: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) demo: PathBuf,
 }
 
-fn dirs() -> Dirs {
+pub(crate) fn dirs() -> Dirs {
     let temp = tempfile::tempdir().unwrap();
     Dirs {
         config: temp.path().join("config"),
@@ -30,7 +30,7 @@ fn dirs() -> Dirs {
     }
 }
 
-fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppOptions {
+pub(crate) fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppOptions {
     AppOptions {
         project: project.map(Path::to_path_buf),
         annotator: annotator.map(str::to_string),
@@ -39,10 +39,10 @@ fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppO
     }
 }
 
-type App = Option<EchoLabelApp>;
-type H = Harness<'static, App>;
+pub(crate) type App = Option<EchoLabelApp>;
+pub(crate) type H = Harness<'static, App>;
 
-fn harness(options: AppOptions) -> H {
+pub(crate) fn harness(options: AppOptions) -> H {
     Harness::builder()
         .with_size([1280.0, 860.0])
         .with_max_steps(16)
@@ -55,7 +55,7 @@ fn harness(options: AppOptions) -> H {
         )
 }
 
-fn app(harness: &H) -> &EchoLabelApp {
+pub(crate) fn app(harness: &H) -> &EchoLabelApp {
     harness
         .state()
         .as_ref()
@@ -63,7 +63,7 @@ fn app(harness: &H) -> &EchoLabelApp {
 }
 
 /// Steps the UI until `done` holds (workers run on their own threads).
-fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
+pub(crate) fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
     let start = Instant::now();
     loop {
         harness.step();
@@ -78,23 +78,23 @@ fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
     }
 }
 
-fn document(harness: &H) -> &ClipDocument {
+pub(crate) fn document(harness: &H) -> &ClipDocument {
     app(harness)
         .document()
         .expect("a clip's annotations are loaded")
 }
 
-fn frame(harness: &H) -> u32 {
+pub(crate) fn frame(harness: &H) -> u32 {
     app(harness).current_frame().expect("a clip is open")
 }
 
-fn screen(harness: &H, p: Point) -> Pos2 {
+pub(crate) fn screen(harness: &H, p: Point) -> Pos2 {
     app(harness)
         .screen_from_image(p)
         .expect("the canvas has been drawn")
 }
 
-fn click_at(harness: &mut H, pos: Pos2) {
+pub(crate) fn click_at(harness: &mut H, pos: Pos2) {
     harness.hover_at(pos);
     harness.step();
     harness.event(egui::Event::PointerButton {
@@ -113,7 +113,7 @@ fn click_at(harness: &mut H, pos: Pos2) {
     harness.step();
 }
 
-fn drag(harness: &mut H, from: Pos2, to: Pos2) {
+pub(crate) fn drag(harness: &mut H, from: Pos2, to: Pos2) {
     harness.hover_at(from);
     harness.step();
     harness.drag_at(from);
@@ -126,24 +126,24 @@ fn drag(harness: &mut H, from: Pos2, to: Pos2) {
     harness.step();
 }
 
-fn key(harness: &mut H, key: Key) {
+pub(crate) fn key(harness: &mut H, key: Key) {
     harness.key_press(key);
     harness.step();
 }
 
-fn press_with(harness: &mut H, modifiers: Modifiers, key: Key) {
+pub(crate) fn press_with(harness: &mut H, modifiers: Modifiers, key: Key) {
     harness.key_press_modifiers(modifiers, key);
     harness.step();
 }
 
-fn wait_saved(harness: &mut H) {
+pub(crate) fn wait_saved(harness: &mut H) {
     wait_until(harness, "every change to be saved", |h| app(h).all_saved());
     // The store may have finished after the last frame was drawn: draw one more.
     harness.step();
 }
 
 /// Answers "who is annotating?" with the demo sonographer.
-fn choose_sonographer(harness: &mut H) {
+pub(crate) fn choose_sonographer(harness: &mut H) {
     wait_until(harness, "the annotator question", |h| {
         h.query_by_label("Who is annotating?").is_some()
     });
@@ -153,10 +153,11 @@ fn choose_sonographer(harness: &mut H) {
     wait_until(harness, "a clip to show", |h| app(h).clip_ready());
 }
 
-const SQUARE: [Point; 4] = [[100.0, 90.0], [150.0, 90.0], [150.0, 140.0], [100.0, 140.0]];
+pub(crate) const SQUARE: [Point; 4] =
+    [[100.0, 90.0], [150.0, 90.0], [150.0, 140.0], [100.0, 140.0]];
 
 /// The pen (key P): a click on each corner, then one on the first closes the contour.
-fn draw_square_with_pen(harness: &mut H) {
+pub(crate) fn draw_square_with_pen(harness: &mut H) {
     key(harness, Key::P);
     for p in SQUARE {
         let pos = screen(harness, p);
