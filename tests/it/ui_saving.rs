@@ -46,6 +46,14 @@ fn stored_lv(root: &Path) -> Vec<echolabel::store::Annotation> {
         .collect()
 }
 
+/// Project ▸ Quit.
+fn quit_from_the_menu(harness: &mut H) {
+    harness.get_by_label("Project").click();
+    wait_until(harness, "the Project menu", |h| h.query_by_label("Quit").is_some());
+    harness.get_by_label("Quit").click();
+    harness.step();
+}
+
 fn wait_for_file(path: &Path, what: &str, child: &mut std::process::Child) {
     let start = Instant::now();
     while !path.exists() {
@@ -169,9 +177,7 @@ fn quitting_while_the_database_is_held_asks_and_keeps_the_changes_for_next_time(
             .is_some()
     );
 
-    harness.get_by_label("Project").click();
-    harness.step();
-    harness.get_by_label("Quit").click();
+    quit_from_the_menu(&mut harness);
     wait_until(&mut harness, "the question", |h| {
         h.query_by_label("Changes are not saved yet").is_some()
     });
@@ -182,9 +188,7 @@ fn quitting_while_the_database_is_held_asks_and_keeps_the_changes_for_next_time(
     assert!(!app(&harness).asks_before_leaving());
     assert!(app(&harness).session().is_some());
 
-    harness.get_by_label("Project").click();
-    harness.step();
-    harness.get_by_label("Quit").click();
+    quit_from_the_menu(&mut harness);
     wait_until(&mut harness, "the question", |h| {
         h.query_by_label("Changes are not saved yet").is_some()
     });
