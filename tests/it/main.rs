@@ -8,5 +8,6 @@ mod dicom_bad;
 mod dicom_real;
 mod model;
 mod phantom;
+mod privacy;
 mod store;
 mod ui;
