@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
+use crate::store::key::KeyRing;
 use crate::store::{
     AnnotationKind, AnnotationStatus, ImportOptions, Project, Role, SearchQuery, Source,
     import_folder, progress_report,
@@ -22,13 +23,23 @@ pub struct ImportArgs {
     /// Collection to add the clips to (created if missing).
     #[arg(long)]
     pub collection: String,
-    /// Copy the files into the project instead of referring to them where they are.
+    /// Copy the files, de-identified, into the project instead of referring
+    /// to them where they are.
     #[arg(long)]
     pub copy: bool,
+    /// The study's patient key file (64 hex digits, e.g. from `openssl rand -hex 32`),
+    /// to link patients across projects; installed into the config folder's keys/.
+    /// Default: ECHOLABEL_PATIENT_KEY, else the project's own key there.
+    #[arg(long, value_name = "FILE")]
+    pub patient_key: Option<PathBuf>,
 }
 
 pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let mut project = Project::open_or_create(&args.project)?;
+    let mut keys = KeyRing::from_env();
+    if let Some(file) = &args.patient_key {
+        keys.given = Some(file.clone());
+    }
+    let mut project = Project::open_or_create_with_keys(&args.project, &keys)?;
     let options = ImportOptions {
         copy_into_project: args.copy,
     };
@@ -41,6 +52,9 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         &AtomicBool::new(false),
     )?;
     eprintln!();
+    for (_, reason) in &summary.conflicts {
+        eprintln!("conflict: {reason}");
+    }
     for (_, reason) in &summary.failed {
         eprintln!("failed: {reason}");
     }

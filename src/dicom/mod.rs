@@ -4,6 +4,7 @@
 //! at a time, and every failure is a [`ClipError`] naming the file.
 
 mod clip;
+mod deidentify;
 mod error;
 mod info;
 mod palette;
@@ -12,6 +13,9 @@ mod pixels;
 mod scan;
 
 pub use clip::{Clip, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAMES};
+pub use deidentify::{
+    DEIDENTIFICATION_METHOD_TEXT, DeidentifyError, deidentify, deidentify_file, remap_uid,
+};
 pub use error::ClipError;
 pub use info::{ClipInfo, UltrasoundRegion};
 pub use patient::{PatientIdentity, PatientSalt};

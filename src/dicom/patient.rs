@@ -1,12 +1,16 @@
 //! Patient identifiers are never kept in clear: a clip keeps a salted SHA-256 of
 //! them (so two clips of one patient can be matched inside a project) and whether
-//! they were present at all.
+//! they were present at all. The salt is the project's patient key, which lives
+//! outside the project database (see `store::key`), so the database alone cannot
+//! confirm a guessed patient.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A secret mixed into every patient hash, so that a hash cannot be reversed by
-/// hashing a list of likely patient IDs. A project keeps one salt for its lifetime.
+/// hashing a list of likely patient IDs. A project keeps one salt (its patient
+/// key) for its lifetime; the same key also derives the project's de-identified
+/// UIDs and seals the file paths the database keeps.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PatientSalt([u8; 32]);
 
@@ -31,6 +35,35 @@ impl PatientSalt {
     /// The salt as 64 hex digits, for storage.
     pub fn to_hex(&self) -> String {
         hex(&self.0)
+    }
+
+    /// HMAC-SHA-256 (RFC 2104) of `message` under this key, with `purpose`
+    /// mixed in first so that the values derived for different uses (UIDs,
+    /// path tags, sealing) can never be swapped for one another.
+    pub fn keyed_hash(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        const BLOCK: usize = 64;
+        let mut inner_pad = [0x36u8; BLOCK];
+        let mut outer_pad = [0x5cu8; BLOCK];
+        for (i, byte) in self.0.iter().enumerate() {
+            inner_pad[i] ^= byte;
+            outer_pad[i] ^= byte;
+        }
+        let mut inner = Sha256::new();
+        inner.update(inner_pad);
+        inner.update((purpose.len() as u64).to_le_bytes());
+        inner.update(purpose.as_bytes());
+        inner.update(message);
+        let mut outer = Sha256::new();
+        outer.update(outer_pad);
+        outer.update(inner.finalize());
+        outer.finalize().into()
+    }
+
+    /// A public name for the key (32 hex digits): the database records it so
+    /// that a project opened with the wrong key is refused, and the key file is
+    /// named after it. It reveals nothing about the key.
+    pub fn fingerprint(&self) -> String {
+        hex(&self.keyed_hash("key fingerprint", b"")[..16])
     }
 }
 
@@ -98,6 +131,25 @@ mod tests {
         let id = PatientIdentity::from_identifiers(&PatientSalt::random(), " ", "", "");
         assert!(!id.identifiers_present);
         assert_eq!(id.hash, None);
+    }
+
+    #[test]
+    fn keyed_hash_is_hmac_sha256() {
+        // Reference computed independently with Python's hmac module:
+        // hmac.new(bytes(range(32)), (3).to_bytes(8,'little') + b"uid" + b"1.2.3", sha256).
+        let key = PatientSalt::from_hex(
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )
+        .unwrap();
+        assert_eq!(
+            hex(&key.keyed_hash("uid", b"1.2.3")),
+            "574afce5cf9f9f72596a2ea8c8c60ba04c965cd155522b873d2e14c49619abda"
+        );
+        assert_ne!(
+            key.keyed_hash("uid", b"1.2.3"),
+            key.keyed_hash("tag", b"1.2.3")
+        );
+        assert_eq!(key.fingerprint().len(), 32);
     }
 
     #[test]

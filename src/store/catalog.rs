@@ -1,14 +1,18 @@
-//! Clips and collections. DICOM files stay where they are: the store keeps
-//! their path, size and content hash, and finds a moved file again by its SOP
-//! Instance UID when it is imported from its new place.
+//! Clips and collections. DICOM files stay where they are (or are copied,
+//! de-identified, into the project): the store keeps their path (sealed with
+//! the patient key when it is outside the project), size and content hash,
+//! and finds a moved file again by its SOP Instance UID when it is imported
+//! from its new place. A file with a known UID but other content is a
+//! conflict and never replaces the clip's file.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use serde::Serialize;
 
+use super::key::{seal, unseal};
 use super::{Project, StoreError, audit};
-use crate::dicom::ClipInfo;
+use crate::dicom::{ClipInfo, PatientSalt};
 
 /// A clip as the project knows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -17,7 +21,8 @@ pub struct ClipRecord {
     pub sop_instance_uid: String,
     pub series_instance_uid: Option<String>,
     pub study_instance_uid: Option<String>,
-    /// Absolute, or relative to the project folder for copied-in files.
+    /// Absolute, or relative to the project folder for copied-in files (the
+    /// database keeps absolute paths sealed; this is the path in clear).
     pub path: PathBuf,
     pub file_size: u64,
     pub content_hash: String,
@@ -102,7 +107,12 @@ impl Project {
         );
         let mut statement = self.conn.prepare(&sql)?;
         let rows = statement.query_map([collection], clip_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut clips: Vec<ClipRecord> = rows
+            .map(|row| row.map(|clip| self.reveal(clip)))
+            .collect::<Result<_, _>>()?;
+        // The database orders sealed paths, which says nothing.
+        clips.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(clips)
     }
 
     pub fn clip(&self, id: i64) -> Result<ClipRecord, StoreError> {
@@ -110,6 +120,7 @@ impl Project {
         self.conn
             .query_row(&sql, [id], clip_from_row)
             .optional()?
+            .map(|clip| self.reveal(clip))
             .ok_or_else(|| StoreError::NotFound {
                 what: "clip",
                 name: id.to_string(),
@@ -121,7 +132,17 @@ impl Project {
         Ok(self
             .conn
             .query_row(&sql, [sop_instance_uid], clip_from_row)
-            .optional()?)
+            .optional()?
+            .map(|clip| self.reveal(clip)))
+    }
+
+    /// The record with its stored (sealed) path opened. A seal that does not
+    /// open is left as it is: the file is then reported missing under that name.
+    pub(super) fn reveal(&self, mut clip: ClipRecord) -> ClipRecord {
+        if let Some(path) = unseal(&self.salt, &clip.path.to_string_lossy()) {
+            clip.path = PathBuf::from(path);
+        }
+        clip
     }
 
     /// The clip's file on disk: stored paths of copied files are relative to the project.
@@ -161,43 +182,102 @@ pub(super) fn collection_id(tx: &Transaction<'_>, name: &str) -> Result<i64, Sto
 /// What adding a file to the catalogue did.
 pub(super) enum Catalogued {
     New(i64),
-    /// Already known (same SOP Instance UID); `moved` when its path was updated
-    /// because the stored file no longer exists.
+    /// Already known (same SOP Instance UID and content); `moved` when its
+    /// path was updated because the stored file no longer exists.
     Known {
         id: i64,
         moved: bool,
     },
+    /// The SOP Instance UID is clip `id`'s, but the content differs.
+    Conflict {
+        id: i64,
+    },
 }
 
-/// Adds a clip, or recognises it by SOP Instance UID.
+/// What the catalogue holds under a file's SOP Instance UID.
+pub(super) enum Known {
+    Absent,
+    /// The same content; `file_present` when the clip's stored file still exists.
+    Same {
+        id: i64,
+        file_present: bool,
+    },
+    Different {
+        id: i64,
+    },
+}
+
+impl Known {
+    /// Whether importing the file would make the project point at it (a new
+    /// clip, or a known one whose file has gone): only then is a copy made.
+    pub(super) fn needs_file(&self) -> bool {
+        matches!(
+            self,
+            Known::Absent
+                | Known::Same {
+                    file_present: false,
+                    ..
+                }
+        )
+    }
+}
+
+/// Looks a file up by SOP Instance UID and content hash.
+pub(super) fn known(
+    conn: &Connection,
+    key: &PatientSalt,
+    root: &Path,
+    sop_instance_uid: &str,
+    content_hash: &str,
+) -> Result<Known, StoreError> {
+    let existing: Option<(i64, String, String)> = conn
+        .query_row(
+            "SELECT id, path, content_hash FROM clips WHERE sop_instance_uid = ?1",
+            [sop_instance_uid],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(match existing {
+        None => Known::Absent,
+        Some((id, _, hash)) if hash != content_hash => Known::Different { id },
+        Some((id, stored, _)) => {
+            let file_present = unseal(key, &stored).is_some_and(|path| root.join(path).exists());
+            Known::Same { id, file_present }
+        }
+    })
+}
+
+/// Adds a clip, or recognises it by SOP Instance UID (and content hash).
+/// `stored_path` is absolute for a file left in place (it is sealed before it
+/// is stored) or relative to the project for a copy.
 pub(super) fn catalogue_clip(
     tx: &Transaction<'_>,
+    key: &PatientSalt,
     root: &Path,
     info: &ClipInfo,
     stored_path: &Path,
     file_size: u64,
     content_hash: &str,
 ) -> Result<Catalogued, StoreError> {
-    let existing: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT id, path FROM clips WHERE sop_instance_uid = ?1",
-            [&info.sop_instance_uid],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    if let Some((id, old_path)) = existing {
-        let old = PathBuf::from(&old_path);
-        let old_exists = if old.is_absolute() {
-            old.exists()
-        } else {
-            root.join(&old).exists()
-        };
-        let moved = !old_exists && old.as_path() != stored_path;
-        if moved {
-            let new_path = stored_path.to_string_lossy();
+    let stored_text = if stored_path.is_absolute() {
+        seal(key, &stored_path.to_string_lossy())
+    } else {
+        stored_path.to_string_lossy().into_owned()
+    };
+    match known(tx, key, root, &info.sop_instance_uid, content_hash)? {
+        Known::Absent => {}
+        Known::Different { id } => return Ok(Catalogued::Conflict { id }),
+        Known::Same {
+            id,
+            file_present: true,
+        } => return Ok(Catalogued::Known { id, moved: false }),
+        Known::Same {
+            id,
+            file_present: false,
+        } => {
             tx.execute(
                 "UPDATE clips SET path = ?1 WHERE id = ?2",
-                params![new_path, id],
+                params![stored_text, id],
             )?;
             audit(
                 tx,
@@ -205,10 +285,10 @@ pub(super) fn catalogue_clip(
                 "relocate",
                 "clip",
                 Some(id),
-                &serde_json::json!({ "from": old_path, "to": new_path }),
+                &serde_json::json!({}),
             )?;
+            return Ok(Catalogued::Known { id, moved: true });
         }
-        return Ok(Catalogued::Known { id, moved });
     }
     let (min_x, min_y, max_x, max_y) = info
         .region
@@ -230,7 +310,7 @@ pub(super) fn catalogue_clip(
             info.series_instance_uid,
             info.study_instance_uid,
             info.sop_class_uid,
-            stored_path.to_string_lossy(),
+            stored_text,
             file_size,
             content_hash,
             info.patient.hash,
@@ -260,7 +340,7 @@ pub(super) fn catalogue_clip(
         "import",
         "clip",
         Some(id),
-        &serde_json::json!({ "sop_instance_uid": info.sop_instance_uid, "path": stored_path }),
+        &serde_json::json!({ "sop_instance_uid": info.sop_instance_uid, "content_hash": content_hash }),
     )?;
     Ok(Catalogued::New(id))
 }

@@ -12,6 +12,7 @@ mod annotations;
 mod catalog;
 mod import;
 pub mod journal;
+pub mod key;
 mod learning;
 mod model;
 mod people;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::dicom::PatientSalt;
+use key::{KeyError, KeyRing};
 
 pub use annotations::{Annotation, AnnotationEdit, ContourKey, Geometry, KeyFrame, NewAnnotation};
 pub use catalog::{ClipRecord, Collection};
@@ -74,6 +76,8 @@ pub enum StoreError {
     /// model's proposal over a person's contour): reported, never a silent `Ok`.
     #[error("not saved: {0}")]
     Conflict(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 impl StoreError {
@@ -103,6 +107,7 @@ impl StoreError {
 pub struct Project {
     root: PathBuf,
     conn: Connection,
+    /// The patient key, read from outside the database (see [`key`]).
     salt: PatientSalt,
     /// While a journal entry is applied: its journal and sequence number,
     /// recorded by every transaction the entry commits (see [`journal`]).
@@ -118,8 +123,14 @@ impl std::fmt::Debug for Project {
 }
 
 impl Project {
-    /// Opens the project in `root`, creating it (folder, database, salt) if missing.
+    /// Opens the project in `root`, creating it (folder, database, patient
+    /// key) if missing; keys are found as [`KeyRing::from_env`] says.
     pub fn open_or_create(root: &Path) -> Result<Project, StoreError> {
+        Self::open_or_create_with_keys(root, &KeyRing::from_env())
+    }
+
+    /// [`Project::open_or_create`] with the patient keys looked for in `keys`.
+    pub fn open_or_create_with_keys(root: &Path, keys: &KeyRing) -> Result<Project, StoreError> {
         for dir in [
             root.to_path_buf(),
             root.join(CHECKPOINT_DIR),
@@ -127,11 +138,16 @@ impl Project {
         ] {
             std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
         }
-        Self::connect(root, OpenFlags::default())
+        Self::connect(root, OpenFlags::default(), keys)
     }
 
     /// Opens an existing project; upgrades an older schema in place.
     pub fn open(root: &Path) -> Result<Project, StoreError> {
+        Self::open_with_keys(root, &KeyRing::from_env())
+    }
+
+    /// [`Project::open`] with the patient keys looked for in `keys`.
+    pub fn open_with_keys(root: &Path, keys: &KeyRing) -> Result<Project, StoreError> {
         if !root.join(DATABASE_FILE).is_file() {
             return Err(StoreError::NotAProject {
                 path: root.to_path_buf(),
@@ -140,10 +156,11 @@ impl Project {
         Self::connect(
             root,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            keys,
         )
     }
 
-    fn connect(root: &Path, flags: OpenFlags) -> Result<Project, StoreError> {
+    fn connect(root: &Path, flags: OpenFlags, keys: &KeyRing) -> Result<Project, StoreError> {
         let mut conn = Connection::open_with_flags(root.join(DATABASE_FILE), flags)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // Refuse a newer schema before touching anything else in the file.
@@ -158,8 +175,11 @@ impl Project {
         // FULL: a transaction reported committed survives a crash or power cut.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Deleted rows (a migrated salt, paths kept in clear by older versions)
+        // are overwritten with zeros instead of lingering in free pages.
+        conn.pragma_update(None, "secure_delete", true)?;
         schema::migrate(&mut conn)?;
-        let salt = project_salt(&mut conn)?;
+        let salt = project_key(&mut conn, keys)?;
         Ok(Project {
             root: root.to_path_buf(),
             conn,
@@ -172,7 +192,7 @@ impl Project {
         &self.root
     }
 
-    /// The salt this project hashes patient identifiers with.
+    /// The key this project hashes patient identifiers with.
     pub fn salt(&self) -> &PatientSalt {
         &self.salt
     }
@@ -231,27 +251,68 @@ fn audit(
     Ok(())
 }
 
-/// The project's patient salt, made on first open.
-fn project_salt(conn: &mut Connection) -> Result<PatientSalt, StoreError> {
+/// The project's patient key, found in `keys` by the fingerprint the database
+/// records, or made (or taken from the admin's file) on first open. A salt left
+/// in the database by an older version is moved out to the key folder, so old
+/// patient hashes stay comparable, and paths that version kept in clear are
+/// sealed.
+fn project_key(conn: &mut Connection, keys: &KeyRing) -> Result<PatientSalt, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let stored: Option<String> = tx
-        .query_row(
-            "SELECT value FROM project_meta WHERE key = 'patient_salt'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let salt = match stored.as_deref().and_then(PatientSalt::from_hex) {
-        Some(salt) => salt,
-        None => {
-            let salt = PatientSalt::random();
-            tx.execute(
-                "INSERT OR REPLACE INTO project_meta (key, value) VALUES ('patient_salt', ?1)",
-                [salt.to_hex()],
+    let meta = |key: &str| -> Result<Option<String>, StoreError> {
+        Ok(tx
+            .query_row(
+                "SELECT value FROM project_meta WHERE key = ?1",
+                [key],
+                |row| row.get(0),
+            )
+            .optional()?)
+    };
+    let fingerprint = meta(KEY_FINGERPRINT)?;
+    let legacy_salt = meta(LEGACY_SALT)?;
+    let key = match (
+        fingerprint,
+        legacy_salt.as_deref().and_then(PatientSalt::from_hex),
+    ) {
+        (Some(fingerprint), _) => {
+            // The usual case: nothing to write.
+            return Ok(keys.find(&fingerprint)?);
+        }
+        (None, Some(salt)) => {
+            if let Some(given) = &keys.given {
+                let given_key = key::read_key(given)?;
+                if given_key != salt {
+                    return Err(KeyError::WrongKey {
+                        path: given.clone(),
+                        given: given_key.fingerprint(),
+                        expected: salt.fingerprint(),
+                    }
+                    .into());
+                }
+            }
+            keys.install(&salt)?;
+            import::protect_legacy_paths(&tx, &salt)?;
+            audit(
+                &tx,
+                None,
+                "move_patient_key",
+                "project",
+                None,
+                &serde_json::json!({ "fingerprint": salt.fingerprint() }),
             )?;
             salt
         }
+        (None, None) => keys.new_key()?,
     };
+    tx.execute(
+        "INSERT OR REPLACE INTO project_meta (key, value) VALUES (?1, ?2)",
+        [KEY_FINGERPRINT, &key.fingerprint()],
+    )?;
+    tx.execute("DELETE FROM project_meta WHERE key = ?1", [LEGACY_SALT])?;
     tx.commit()?;
-    Ok(salt)
+    Ok(key)
 }
+
+/// `project_meta` key of the patient key's fingerprint.
+const KEY_FINGERPRINT: &str = "patient_key_fingerprint";
+/// `project_meta` key under which versions before 4 kept the salt itself.
+const LEGACY_SALT: &str = "patient_salt";

@@ -187,8 +187,37 @@ ALTER TABLE annotations ADD COLUMN removed_at TEXT;
 CREATE INDEX annotations_by_author ON annotations(clip_id, frame, target, author_id);
 "#;
 
+/// Version 4: privacy. An import can end in a conflict (a file whose SOP
+/// Instance UID is already a clip with other content); `import_files.path` and
+/// `imports.root` hold keyed tags of paths (enough to resume an import), and
+/// `import_files.file` the file's path sealed with the patient key (so the
+/// summary can name failed files). Paths the audit log kept in clear are
+/// removed from it: the one time the append-only log is rewritten, because
+/// the paths often carry patient names or record numbers. Clip paths, the
+/// tags and the seals are written by the first open with the key (see
+/// `store::key`), since SQL cannot reach the key.
+const V4: &str = r#"
+CREATE TABLE import_files_v4 (
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'duplicate', 'conflict', 'failed')),
+    message TEXT,
+    file TEXT,
+    PRIMARY KEY (import_id, path)
+);
+INSERT INTO import_files_v4 (import_id, path, outcome, message)
+    SELECT import_id, path, outcome, message FROM import_files;
+DROP TABLE import_files;
+ALTER TABLE import_files_v4 RENAME TO import_files;
+DROP TRIGGER audit_log_is_append_only_update;
+UPDATE audit_log SET detail = json_remove(detail, '$.path', '$.root', '$.from', '$.to')
+    WHERE json_valid(detail) AND action IN ('import', 'relocate', 'import_finished', 'import_paused');
+CREATE TRIGGER audit_log_is_append_only_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#;
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: [&str; 3] = [V1, V2, V3];
+const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

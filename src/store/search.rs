@@ -180,9 +180,16 @@ impl Project {
             });
             hit.frames.extend(frame);
         }
-        Ok(order
+        let mut found: Vec<SearchHit> = order
             .into_iter()
             .filter_map(|id| hits.remove(&id))
-            .collect())
+            .map(|hit| SearchHit {
+                clip: self.reveal(hit.clip),
+                frames: hit.frames,
+            })
+            .collect();
+        // The database ordered sealed paths; order by the paths themselves.
+        found.sort_by(|a, b| a.clip.path.cmp(&b.clip.path));
+        Ok(found)
     }
 }

@@ -8,6 +8,7 @@ mod dicom_bad;
 mod dicom_real;
 mod model;
 mod phantom;
+mod privacy;
 mod store;
 mod ui;
 mod ui_saving;

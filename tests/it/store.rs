@@ -148,10 +148,16 @@ fn import_deduplicates_reports_bad_files_and_resumes_after_interruption() {
     assert!(partial.imported + partial.duplicates + (partial.failed.len() as u64) < 15);
     let resumed = import(&mut project, &dicom_dir(), "shared");
     assert!(!resumed.cancelled);
-    // Two pairs of files share a SOP Instance UID (same image, two syntaxes).
+    // Two pairs of files share a SOP Instance UID (same image, two syntaxes):
+    // the second of each pair has other bytes, so it is a conflict, not a duplicate.
     assert_eq!(
-        (resumed.imported, resumed.duplicates, resumed.failed.len()),
-        (8, 2, 5),
+        (
+            resumed.imported,
+            resumed.duplicates,
+            resumed.conflicts.len(),
+            resumed.failed.len()
+        ),
+        (8, 0, 2, 5),
         "{resumed}"
     );
     let bad = dicom_dir().join("bad").canonicalize().unwrap();
@@ -163,7 +169,10 @@ fn import_deduplicates_reports_bad_files_and_resumes_after_interruption() {
     );
     assert_eq!(project.clips(None).unwrap().len(), 8);
     let again = import(&mut project, &dicom_dir(), "shared");
-    assert_eq!((again.imported, again.duplicates), (0, 10));
+    assert_eq!(
+        (again.imported, again.duplicates, again.conflicts.len()),
+        (0, 8, 2)
+    );
 }
 
 #[test]
@@ -179,7 +188,10 @@ fn import_cli_prints_the_summary_line() {
         "shared",
     ]);
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(stdout(&output).trim(), "imported 8, duplicates 2, failed 5");
+    assert_eq!(
+        stdout(&output).trim(),
+        "imported 8, duplicates 0, conflicts 2, failed 5"
+    );
 }
 
 #[test]
@@ -218,7 +230,11 @@ fn moved_files_are_found_again_and_copies_live_in_the_project() {
     )
     .unwrap();
     let clip = &copied.clips(None).unwrap()[0];
-    assert!(clip.path.is_relative());
+    // Named by the original's content hash, never by a header value.
+    assert_eq!(
+        clip.path,
+        Path::new("dicom").join(format!("{}.dcm", clip.content_hash))
+    );
     let file = copied.clip_file(clip);
     assert!(file.starts_with(&copied_project) && file.is_file());
 }

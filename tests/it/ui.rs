@@ -418,9 +418,9 @@ fn an_import_runs_in_the_background_and_reports_bad_files() {
         "the shared data has bad files: {text}"
     );
     // Two of the shared files are lossless re-encodings of others (same SOP
-    // Instance UID), and five are deliberately broken.
+    // Instance UID, other bytes: conflicts), and five are deliberately broken.
     assert!(
-        text.contains("imported 8, duplicates 2, failed 5"),
+        text.contains("imported 8, duplicates 0, conflicts 2, failed 5"),
         "{text}"
     );
     wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
