@@ -6,7 +6,8 @@
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
 //! contour work, [`jobs`] runs work in the background, [`model`] segments with
 //! uncertainty, [`active`] chooses what to label, [`cli`] is the headless
-//! command line. [`app`] is the desktop UI, and only it.
+//! command line, [`panic_log`] keeps panics off the terminal. [`app`] is the
+//! desktop UI, and only it.
 #![forbid(unsafe_code)]
 
 pub mod active;
@@ -18,6 +19,7 @@ pub mod editor;
 pub mod geometry;
 pub mod jobs;
 pub mod model;
+pub mod panic_log;
 pub mod phantom;
 pub mod settings;
 pub mod store;

@@ -7,6 +7,8 @@ use clap::Parser;
 use echolabel::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    // Before anything can panic: details go to a log file, not the terminal.
+    echolabel::panic_log::install();
     let args = Cli::parse();
     match args.command {
         None => match echolabel::app::run(args.window.app_options(), None) {

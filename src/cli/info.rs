@@ -28,6 +28,8 @@ struct InfoRecord<'a> {
     photometric: Option<&'a str>,
     transfer_syntax: Option<&'a str>,
     transfer_syntax_name: Option<&'a str>,
+    /// Header values ignored as implausible.
+    warnings: &'a [String],
     error: Option<String>,
 }
 
@@ -44,6 +46,7 @@ impl<'a> InfoRecord<'a> {
                 photometric: Some(&info.photometric),
                 transfer_syntax: Some(&info.transfer_syntax_uid),
                 transfer_syntax_name: Some(&info.transfer_syntax_name),
+                warnings: &info.warnings,
                 error: None,
             },
             Err(error) => Self {
@@ -56,6 +59,7 @@ impl<'a> InfoRecord<'a> {
                 photometric: None,
                 transfer_syntax: None,
                 transfer_syntax_name: None,
+                warnings: &[],
                 error: Some(error.to_string()),
             },
         }
@@ -76,6 +80,11 @@ pub fn run(args: &InfoArgs) -> anyhow::Result<ExitCode> {
         }
     } else {
         write_table(&mut out, &args.path, &entries)?;
+        for entry in &entries {
+            for warning in entry.result.iter().flat_map(|info| &info.warnings) {
+                eprintln!("{}: warning: {warning}", entry.path.display());
+            }
+        }
     }
     let read = entries.iter().filter(|e| e.result.is_ok()).count();
     let failed = entries.len() - read;

@@ -3,10 +3,10 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use dicom_core::PrimitiveValue;
 use dicom_core::value::Value;
 use dicom_dictionary_std::tags;
 use dicom_encoding::TransferSyntaxIndex;
@@ -19,6 +19,8 @@ use super::info::{ClipInfo, float, integer, text};
 use super::palette::{Palette, PaletteProblem};
 use super::patient::PatientSalt;
 use super::pixels::{Frame, GrayMapping, Photometric, SampleLayout};
+use super::prescan::{PixelDataExtent, Prescan, prescan};
+use crate::panic_log;
 
 /// Largest rows or columns accepted; echo machines write at most ~1200.
 pub const MAX_DIMENSION: u32 = 16_384;
@@ -26,6 +28,14 @@ pub const MAX_DIMENSION: u32 = 16_384;
 pub const MAX_FRAMES: u32 = 50_000;
 /// Largest decoded clip accepted, so a lying header cannot exhaust memory.
 pub const MAX_DECODED_BYTES: u64 = 16 << 30;
+/// Largest decoded frame believed without evidence: above it, compressed pixel
+/// data must hold at least one byte per [`MAX_COMPRESSION_RATIO`] decoded
+/// bytes, so that a small file cannot make a codec allocate a huge frame.
+pub const MAX_FRAME_BYTES_UNCHECKED: u64 = 64 << 20;
+/// Decoded bytes per compressed byte believed for a clip whose frames exceed
+/// [`MAX_FRAME_BYTES_UNCHECKED`] (lossless echo compresses ~3:1, lossy JPEG
+/// ~20:1, blank frames some hundreds).
+pub const MAX_COMPRESSION_RATIO: u64 = 2_000;
 
 /// Elements that identify the patient; removed from memory once hashed.
 const PATIENT_IDENTIFIERS: [dicom_object::Tag; 7] = [
@@ -55,13 +65,30 @@ pub(super) struct Geometry {
 pub struct Clip {
     info: ClipInfo,
     object: DefaultDicomObject,
-    /// Layout of native pixel data; `None` for encapsulated syntaxes, whose
-    /// decoder reports the layout of what it produces.
-    native_layout: Option<SampleLayout>,
+    /// Native pixel data, taken out of the object once so that frames are
+    /// borrowed slices of it; `None` for encapsulated syntaxes, whose decoder
+    /// reports the layout of what it produces.
+    native: Option<NativePixels>,
     palette: Option<Palette>,
     gray_mapping: GrayMapping,
     /// The clip-wide value range, computed on first need (see [`GrayMapping::range`]).
     value_range: OnceLock<Result<(f64, f64), ClipError>>,
+}
+
+/// Native pixel data: its layout and all frames' bytes (little endian).
+struct NativePixels {
+    layout: SampleLayout,
+    bytes: Vec<u8>,
+}
+
+/// A validated header and the parsed object (holding the pixel data when the
+/// whole file was read).
+struct Header {
+    info: ClipInfo,
+    object: DefaultDicomObject,
+    native_layout: Option<SampleLayout>,
+    palette: Option<Palette>,
+    gray_mapping: GrayMapping,
 }
 
 impl std::fmt::Debug for Clip {
@@ -76,79 +103,28 @@ impl Clip {
     /// Opens and validates a DICOM file. Patient identifiers are hashed with
     /// `salt` and dropped from memory.
     pub fn open(path: &Path, salt: &PatientSalt) -> Result<Clip, ClipError> {
-        check_part10_marker(path)?;
-        let mut object = OpenFileOptions::new()
-            .open_file(path)
-            .map_err(|e| parse_error(path, &e))?;
-        let geometry = geometry(path, &object)?;
-        let ts_uid = object
-            .meta()
-            .transfer_syntax()
-            .trim_end_matches('\0')
-            .trim()
-            .to_string();
-        let encapsulated = check_transfer_syntax(path, &ts_uid)?;
-        let photometric = Photometric::parse(&geometry.photometric);
-        if !encapsulated && photometric.is_none() {
-            return Err(unsupported(
-                path,
-                format!("photometric interpretation {}", geometry.photometric),
-            ));
-        }
-        let native_layout = if encapsulated {
-            check_fragments(path, &object)?;
-            None
-        } else {
-            let layout = SampleLayout {
-                rows: geometry.rows,
-                cols: geometry.cols,
-                photometric: photometric.expect("checked above"),
-                bits_allocated: geometry.bits_allocated,
-                bits_stored: geometry.bits_stored,
-                signed: integer(&object, tags::PIXEL_REPRESENTATION) == Some(1),
-                planar: integer(&object, tags::PLANAR_CONFIGURATION) == Some(1),
-            };
-            check_native_length(path, &object, &layout, geometry.frames)?;
-            Some(layout)
+        let mut header = Header::read(path, salt, true)?;
+        let native = match header.native_layout.take() {
+            Some(layout) => Some(NativePixels {
+                bytes: take_pixel_bytes(path, &mut header.object)?,
+                layout,
+            }),
+            None => None,
         };
-        let palette = if photometric == Some(Photometric::PaletteColor) {
-            Some(
-                Palette::from_object(&object).map_err(|problem| match problem {
-                    PaletteProblem::Missing(attribute) => ClipError::MissingAttribute {
-                        path: path.to_path_buf(),
-                        attribute,
-                    },
-                    PaletteProblem::Segmented => {
-                        unsupported(path, "segmented palette colour lookup tables".into())
-                    }
-                })?,
-            )
-        } else {
-            None
-        };
-        let gray_mapping = GrayMapping {
-            rescale_slope: float(&object, tags::RESCALE_SLOPE).unwrap_or(1.0),
-            rescale_intercept: float(&object, tags::RESCALE_INTERCEPT).unwrap_or(0.0),
-            window: float(&object, tags::WINDOW_CENTER).zip(float(&object, tags::WINDOW_WIDTH)),
-            range: None,
-        };
-        let info = ClipInfo::from_object(path, &object, &geometry, salt);
-        for tag in PATIENT_IDENTIFIERS {
-            object.remove_element(tag);
-        }
         Ok(Clip {
-            info,
-            object,
-            native_layout,
-            palette,
-            gray_mapping,
+            info: header.info,
+            object: header.object,
+            native,
+            palette: header.palette,
+            gray_mapping: header.gray_mapping,
             value_range: OnceLock::new(),
         })
     }
 
-    /// Opens only to read the metadata (the pixel data is validated, not decoded).
+    /// Reads only the header: the pixel data is validated against the
+    /// geometry and the file size, but neither read nor decoded.
     pub fn read_info(path: &Path, salt: &PatientSalt) -> Result<ClipInfo, ClipError> {
-        Clip::open(path, salt).map(|clip| clip.info)
+        Header::read(path, salt, false).map(|header| header.info)
     }
 
     pub fn info(&self) -> &ClipInfo {
@@ -164,13 +140,26 @@ impl Clip {
     }
 
     /// Decodes frame `index` (0-based) for display.
+    ///
+    /// The whole conversion (codec, sample layout, palette) runs under a panic
+    /// guard: a bug met on a strange file becomes [`ClipError::Decode`] for this
+    /// frame instead of taking the app down.
     pub fn frame(&self, index: u32) -> Result<Frame, ClipError> {
-        let (layout, data) = self.stored_samples(index)?;
-        let mut mapping = self.gray_mapping;
-        if layout.needs_range(&mapping) {
-            mapping.range = Some(self.value_range()?);
-        }
-        Ok(layout.to_frame(&data, self.palette.as_ref(), &mapping))
+        panic_log::contain(|| {
+            let (layout, data) = self.stored_samples(index)?;
+            let mut mapping = self.gray_mapping;
+            if layout.needs_range(&mapping) {
+                mapping.range = Some(self.value_range()?);
+            }
+            Ok(layout.to_frame(&data, self.palette.as_ref(), &mapping))
+        })
+        .unwrap_or_else(|message| {
+            Err(ClipError::Decode {
+                path: self.info.path.clone(),
+                frame: index,
+                message: format!("internal error while converting the frame ({message})"),
+            })
+        })
     }
 
     /// The range of stored grayscale values over all frames, so that a cine
@@ -210,27 +199,24 @@ impl Clip {
             frame: index,
             message,
         };
-        if let Some(layout) = &self.native_layout {
-            let bytes = pixel_bytes(&self.object)
-                .ok_or_else(|| decode_error("pixel data is not a byte array".into()))?;
-            let size = layout.frame_bytes() as usize;
+        if let Some(native) = &self.native {
+            let size = native.layout.frame_bytes() as usize;
             let range = index as usize * size..(index as usize + 1) * size;
-            if bytes.len() < range.end {
-                return Err(decode_error("pixel data ends before this frame".into()));
-            }
-            let data = match bytes {
-                Cow::Borrowed(all) => Cow::Borrowed(&all[range]),
-                Cow::Owned(all) => Cow::Owned(all[range].to_vec()),
-            };
-            return Ok((layout.clone(), data));
+            let data = native
+                .bytes
+                .get(range)
+                .ok_or_else(|| decode_error("pixel data ends before this frame".into()))?;
+            return Ok((native.layout.clone(), Cow::Borrowed(data)));
         }
         // A codec fed a corrupt stream may panic instead of failing (seen in
         // the RLE decoder on truncated fragments): contain it to this frame.
-        let decoded = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            self.object.decode_pixel_data_frame(index)
-        }))
-        .map_err(|_| decode_error("the codec failed on corrupt compressed data".into()))?
-        .map_err(|e| decode_error(error_chain(&e)))?;
+        let decoded = panic_log::contain(|| self.object.decode_pixel_data_frame(index))
+            .map_err(|message| {
+                decode_error(format!(
+                    "the codec failed on corrupt compressed data ({message})"
+                ))
+            })?
+            .map_err(|e| decode_error(error_chain(&e)))?;
         let photometric_code = decoded.photometric_interpretation().as_str().to_string();
         let photometric = Photometric::parse(&photometric_code).ok_or_else(|| {
             decode_error(format!("the codec produced {photometric_code} samples"))
@@ -240,22 +226,156 @@ impl Clip {
             cols: decoded.columns(),
             photometric,
             bits_allocated: decoded.bits_allocated(),
-            bits_stored: decoded.bits_stored(),
+            // As the header's Bits Stored is: at most what is allocated, at most 16.
+            bits_stored: decoded
+                .bits_stored()
+                .clamp(1, decoded.bits_allocated().clamp(1, 16)),
             signed: decoded.pixel_representation() == dicom_pixeldata::PixelRepresentation::Signed,
             planar: decoded.planar_configuration()
                 == dicom_pixeldata::PlanarConfiguration::PixelFirst,
         };
-        let data = decoded
+        let frame_len = decoded
             .frame_data(0)
-            .map_err(|e| decode_error(error_chain(&e)))?;
-        if (data.len() as u64) < layout.frame_bytes() {
+            .map_err(|e| decode_error(error_chain(&e)))?
+            .len();
+        if (frame_len as u64) < layout.frame_bytes() {
             return Err(decode_error(format!(
-                "the codec produced {} bytes where a frame needs {}",
-                data.len(),
+                "the codec produced {frame_len} bytes where a frame needs {}",
                 layout.frame_bytes()
             )));
         }
-        Ok((layout, Cow::Owned(data.to_vec())))
+        // The one decoded frame is moved out, not copied.
+        let mut data = decoded.into_data();
+        data.truncate(frame_len);
+        Ok((layout, Cow::Owned(data)))
+    }
+}
+
+impl Header {
+    /// Walks the element stream ([`prescan`]), parses the file (whole, or up
+    /// to the pixel data when `with_pixels` is false) and validates the header
+    /// against the pixel data the walk found.
+    fn read(path: &Path, salt: &PatientSalt, with_pixels: bool) -> Result<Header, ClipError> {
+        check_part10_marker(path)?;
+        let prescan = prescan(path)?;
+        let options = OpenFileOptions::new();
+        let options = if with_pixels {
+            options
+        } else {
+            options.read_until(tags::PIXEL_DATA)
+        };
+        let mut object = panic_log::contain(|| options.open_file(path))
+            .map_err(|message| ClipError::Malformed {
+                path: path.to_path_buf(),
+                message: format!("the DICOM parser failed ({message})"),
+            })?
+            .map_err(|e| parse_error(path, &e))?;
+        let geometry = geometry(path, &object, &prescan)?;
+        let ts_uid = object
+            .meta()
+            .transfer_syntax()
+            .trim_end_matches('\0')
+            .trim()
+            .to_string();
+        let encapsulated = check_transfer_syntax(path, &ts_uid)?;
+        let photometric = Photometric::parse(&geometry.photometric);
+        if !encapsulated && photometric.is_none() {
+            return Err(unsupported(
+                path,
+                format!("photometric interpretation {}", geometry.photometric),
+            ));
+        }
+        let native_layout = match (photometric, prescan.pixel_data) {
+            (_, Some(PixelDataExtent::Encapsulated { bytes, .. })) if encapsulated => {
+                check_compressed_size(path, &geometry, bytes)?;
+                None
+            }
+            (Some(photometric), Some(PixelDataExtent::Native { bytes })) if !encapsulated => {
+                let layout = SampleLayout {
+                    rows: geometry.rows,
+                    cols: geometry.cols,
+                    photometric,
+                    bits_allocated: geometry.bits_allocated,
+                    bits_stored: geometry.bits_stored,
+                    signed: integer(&object, tags::PIXEL_REPRESENTATION) == Some(1),
+                    planar: integer(&object, tags::PLANAR_CONFIGURATION) == Some(1),
+                };
+                check_native_layout(path, &layout, &geometry, bytes)?;
+                Some(layout)
+            }
+            _ => {
+                return Err(ClipError::Malformed {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "the pixel data is {} but the transfer syntax {} is {}",
+                        if encapsulated {
+                            "native"
+                        } else {
+                            "encapsulated"
+                        },
+                        transfer_syntax_name(&ts_uid),
+                        if encapsulated {
+                            "encapsulated"
+                        } else {
+                            "native"
+                        },
+                    ),
+                });
+            }
+        };
+        let palette = if photometric == Some(Photometric::PaletteColor) {
+            Some(
+                Palette::from_object(&object).map_err(|problem| match problem {
+                    PaletteProblem::Missing(attribute) => ClipError::MissingAttribute {
+                        path: path.to_path_buf(),
+                        attribute,
+                    },
+                    PaletteProblem::BadSegments(message) => ClipError::Malformed {
+                        path: path.to_path_buf(),
+                        message: format!(
+                            "the segmented palette colour lookup table is invalid: {message}"
+                        ),
+                    },
+                })?,
+            )
+        } else {
+            None
+        };
+        let gray_mapping = GrayMapping {
+            rescale_slope: float(&object, tags::RESCALE_SLOPE).unwrap_or(1.0),
+            rescale_intercept: float(&object, tags::RESCALE_INTERCEPT).unwrap_or(0.0),
+            window: float(&object, tags::WINDOW_CENTER).zip(float(&object, tags::WINDOW_WIDTH)),
+            range: None,
+        };
+        let info = ClipInfo::from_object(path, &object, &geometry, salt);
+        for tag in PATIENT_IDENTIFIERS {
+            object.remove_element(tag);
+        }
+        Ok(Header {
+            info,
+            object,
+            native_layout,
+            palette,
+            gray_mapping,
+        })
+    }
+}
+
+/// Moves the native pixel data out of the object as little-endian bytes
+/// (without a copy when the parser stored bytes).
+fn take_pixel_bytes(path: &Path, object: &mut DefaultDicomObject) -> Result<Vec<u8>, ClipError> {
+    let element = object
+        .take_element(tags::PIXEL_DATA)
+        .map_err(|_| ClipError::NoPixelData {
+            path: path.to_path_buf(),
+        })?;
+    match element.into_value() {
+        Value::Primitive(PrimitiveValue::U8(bytes)) => Ok(bytes.into_vec()),
+        Value::Primitive(other) => Ok(other.to_bytes().into_owned()),
+        _ => Err(ClipError::Malformed {
+            path: path.to_path_buf(),
+            message: "the native pixel data is not a byte array".into(),
+        }),
     }
 }
 
@@ -295,8 +415,12 @@ fn check_part10_marker(path: &Path) -> Result<(), ClipError> {
     Ok(())
 }
 
-fn geometry(path: &Path, obj: &DefaultDicomObject) -> Result<Geometry, ClipError> {
-    if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
+fn geometry(
+    path: &Path,
+    obj: &DefaultDicomObject,
+    prescan: &Prescan,
+) -> Result<Geometry, ClipError> {
+    if prescan.pixel_data.is_none() {
         return Err(ClipError::NoPixelData {
             path: path.to_path_buf(),
         });
@@ -386,24 +510,43 @@ fn check_transfer_syntax(path: &Path, uid: &str) -> Result<bool, ClipError> {
     }
 }
 
-fn pixel_bytes(obj: &DefaultDicomObject) -> Option<std::borrow::Cow<'_, [u8]>> {
-    obj.element_opt(tags::PIXEL_DATA).ok()??.to_bytes().ok()
-}
-
-fn check_native_length(
+/// Checks native pixel data against the geometry: the photometric model's
+/// samples per pixel, whole 4:2:2 pairs, and enough bytes for every frame.
+fn check_native_layout(
     path: &Path,
-    obj: &DefaultDicomObject,
     layout: &SampleLayout,
-    frames: u32,
+    geometry: &Geometry,
+    actual: u64,
 ) -> Result<(), ClipError> {
-    let actual = pixel_bytes(obj).map_or(0, |b| b.len() as u64);
-    let expected = layout.frame_bytes() * u64::from(frames);
+    let samples = layout.photometric.samples_per_pixel();
+    if samples != geometry.samples_per_pixel {
+        return Err(unsupported(
+            path,
+            format!(
+                "photometric interpretation {} with {} sample(s) per pixel",
+                geometry.photometric, geometry.samples_per_pixel
+            ),
+        ));
+    }
+    let pixels = u64::from(layout.rows) * u64::from(layout.cols);
+    if layout.photometric == Photometric::YbrFull422 && pixels % 2 == 1 {
+        // Each pair of pixels shares one Cb Cr: an odd count leaves the last
+        // pixel without chroma.
+        return Err(unsupported(
+            path,
+            format!(
+                "native YBR_FULL_422 with an odd number of pixels per frame ({}×{})",
+                layout.rows, layout.cols
+            ),
+        ));
+    }
+    let expected = layout.frame_bytes() * u64::from(geometry.frames);
     if actual < expected {
         return Err(ClipError::TruncatedPixelData {
             path: path.to_path_buf(),
             rows: layout.rows,
             cols: layout.cols,
-            frames,
+            frames: geometry.frames,
             expected,
             actual,
         });
@@ -411,21 +554,42 @@ fn check_native_length(
     Ok(())
 }
 
-fn check_fragments(path: &Path, obj: &DefaultDicomObject) -> Result<(), ClipError> {
-    let element = obj
-        .element(tags::PIXEL_DATA)
-        .map_err(|_| ClipError::NoPixelData {
-            path: path.to_path_buf(),
-        })?;
-    match element.value() {
-        Value::PixelSequence(sequence) if sequence.fragments().iter().any(|f| !f.is_empty()) => {
-            Ok(())
-        }
-        _ => Err(ClipError::Malformed {
+/// Refuses compressed pixel data without fragments, or too small to hold
+/// frames above [`MAX_FRAME_BYTES_UNCHECKED`]: a codec would allocate the
+/// declared frame before finding out.
+fn check_compressed_size(
+    path: &Path,
+    geometry: &Geometry,
+    compressed: u64,
+) -> Result<(), ClipError> {
+    if compressed == 0 {
+        return Err(ClipError::Malformed {
             path: path.to_path_buf(),
             message: "the compressed pixel data holds no fragments".into(),
-        }),
+        });
     }
+    let frame_bytes = u64::from(geometry.rows)
+        * u64::from(geometry.cols)
+        * u64::from(geometry.samples_per_pixel)
+        * u64::from(geometry.bits_allocated.div_ceil(8));
+    let decoded = frame_bytes * u64::from(geometry.frames);
+    if frame_bytes > MAX_FRAME_BYTES_UNCHECKED
+        && decoded > compressed.saturating_mul(MAX_COMPRESSION_RATIO)
+    {
+        return Err(ClipError::TooLarge {
+            path: path.to_path_buf(),
+            rows: geometry.rows,
+            cols: geometry.cols,
+            frames: geometry.frames,
+            samples: geometry.samples_per_pixel,
+            limit: format!(
+                "{MAX_COMPRESSION_RATIO}:1 compression of {compressed} compressed bytes \
+                 for frames above {} MiB",
+                MAX_FRAME_BYTES_UNCHECKED >> 20
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Tells a file that ends early from other parse failures: the reader's

@@ -1,5 +1,6 @@
 //! The metadata of a clip that users and the store need, read from the DICOM header.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use dicom_dictionary_std::tags;
@@ -30,10 +31,13 @@ pub struct ClipInfo {
     pub photometric: String,
     pub transfer_syntax_uid: String,
     pub transfer_syntax_name: String,
-    /// Time between frames in milliseconds (Frame Time, Frame Time Vector or Cine Rate).
+    /// Time between frames in milliseconds (Frame Time, Frame Time Vector or
+    /// Cine Rate), checked to lie in 0.1–10 000 ms.
     pub frame_time_ms: Option<f64>,
+    /// Heart rate, checked to lie in 10–400 bpm.
     pub heart_rate_bpm: Option<f64>,
-    /// The calibrated imaging region from the Sequence of Ultrasound Regions.
+    /// The calibrated imaging region from the Sequence of Ultrasound Regions,
+    /// checked to lie inside the image, its pixel size in 1 µm–10 cm.
     pub region: Option<UltrasoundRegion>,
     pub patient: PatientIdentity,
     /// Header values that were implausible and therefore ignored, each a
@@ -82,6 +86,17 @@ const UNITS_CM: u16 = 3;
 /// Region Spatial Format code for a 2D image.
 const SPATIAL_FORMAT_2D: u16 = 1;
 
+/// Frame times believed, in milliseconds: 0.1 ms is 10 000 frames per second,
+/// 10 s a still image; beyond either the cine player would spin or stall.
+const FRAME_TIME_MS: RangeInclusive<f64> = 0.1..=10_000.0;
+/// Frame rates believed (Cine Rate, Recommended Display Frame Rate): the same
+/// bounds as [`FRAME_TIME_MS`] seen as frames per second.
+const FRAME_RATE_FPS: RangeInclusive<f64> = 0.1..=10_000.0;
+/// Heart rates believed, in beats per minute.
+const HEART_RATE_BPM: RangeInclusive<f64> = 10.0..=400.0;
+/// Pixel sizes believed, in centimetres per pixel (1 µm to 10 cm).
+const PHYSICAL_DELTA_CM: RangeInclusive<f64> = 1e-4..=10.0;
+
 pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let value = obj.element_opt(tag).ok()??.to_str().ok()?;
     let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
@@ -93,16 +108,53 @@ pub(super) fn integer(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
 }
 
 pub(super) fn float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
-    obj.element_opt(tag)
-        .ok()??
-        .to_float64()
-        .ok()
-        .filter(|v| v.is_finite())
+    raw_float(obj, tag).filter(|v| v.is_finite())
+}
+
+/// The value as written, infinities and NaN included, so they can be reported.
+fn raw_float(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
+    obj.element_opt(tag).ok()??.to_float64().ok()
+}
+
+/// A number for a warning: plain when readable, scientific when tiny or huge.
+fn shown(value: f64) -> String {
+    if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
+
+/// `value` when it lies in `range`; otherwise `None` and a warning naming the
+/// attribute. Zero is taken as "not recorded" (machines write 0 for unknown
+/// heart rate and frame time) and dropped silently.
+fn plausible(
+    attribute: &str,
+    value: f64,
+    range: &RangeInclusive<f64>,
+    unit: &str,
+    warnings: &mut Vec<String>,
+) -> Option<f64> {
+    if value == 0.0 {
+        return None;
+    }
+    if range.contains(&value) {
+        return Some(value);
+    }
+    warnings.push(format!(
+        "{attribute} of {} {unit} is implausible (expected {}–{} {unit}); ignored",
+        shown(value),
+        shown(*range.start()),
+        shown(*range.end()),
+    ));
+    None
 }
 
 impl ClipInfo {
     /// Reads the header of an opened file. Pixel geometry must already have been
-    /// validated by the caller ([`super::clip::Geometry`]).
+    /// validated by the caller ([`super::clip::Geometry`]); timing, heart rate
+    /// and calibration are validated here, each implausible value dropped with
+    /// a sentence in [`ClipInfo::warnings`].
     pub(super) fn from_object(
         path: &Path,
         obj: &DefaultDicomObject,
@@ -122,6 +174,18 @@ impl ClipInfo {
             &text(obj, tags::PATIENT_NAME).unwrap_or_default(),
             &text(obj, tags::PATIENT_BIRTH_DATE).unwrap_or_default(),
         );
+        let mut warnings = Vec::new();
+        let frame_time_ms = frame_time_ms(obj, &mut warnings);
+        let heart_rate_bpm = raw_float(obj, tags::HEART_RATE).and_then(|bpm| {
+            plausible(
+                "Heart Rate (0018,1088)",
+                bpm,
+                &HEART_RATE_BPM,
+                "bpm",
+                &mut warnings,
+            )
+        });
+        let region = imaging_region(obj, geometry.cols, geometry.rows, &mut warnings);
         ClipInfo {
             path: path.to_path_buf(),
             sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID).unwrap_or_else(|| {
@@ -148,19 +212,21 @@ impl ClipInfo {
             photometric: geometry.photometric.clone(),
             transfer_syntax_uid: ts_uid,
             transfer_syntax_name: ts_name,
-            frame_time_ms: frame_time_ms(obj),
-            heart_rate_bpm: float(obj, tags::HEART_RATE).filter(|bpm| *bpm > 0.0),
-            region: imaging_region(obj),
+            frame_time_ms,
+            heart_rate_bpm,
+            region,
             patient,
-            warnings: Vec::new(),
+            warnings,
         }
     }
 }
 
 /// Frame Time, else the mean of the Frame Time Vector (whose first entry is 0),
-/// else Cine Rate or the Recommended Display Frame Rate.
-fn frame_time_ms(obj: &InMemDicomObject) -> Option<f64> {
-    if let Some(ms) = float(obj, tags::FRAME_TIME).filter(|ms| *ms > 0.0) {
+/// else Cine Rate or the Recommended Display Frame Rate: the first plausible one.
+fn frame_time_ms(obj: &InMemDicomObject, warnings: &mut Vec<String>) -> Option<f64> {
+    if let Some(ms) = raw_float(obj, tags::FRAME_TIME)
+        .and_then(|ms| plausible("Frame Time (0018,1063)", ms, &FRAME_TIME_MS, "ms", warnings))
+    {
         return Some(ms);
     }
     if let Some(vector) = obj
@@ -173,26 +239,54 @@ fn frame_time_ms(obj: &InMemDicomObject) -> Option<f64> {
             .iter()
             .skip(1)
             .copied()
-            .filter(|v| *v > 0.0)
+            .filter(|v| *v != 0.0)
             .collect();
         if !steps.is_empty() {
-            return Some(steps.iter().sum::<f64>() / steps.len() as f64);
+            let mean = steps.iter().sum::<f64>() / steps.len() as f64;
+            if let Some(ms) = plausible(
+                "the mean of Frame Time Vector (0018,1065)",
+                mean,
+                &FRAME_TIME_MS,
+                "ms",
+                warnings,
+            ) {
+                return Some(ms);
+            }
         }
     }
-    [tags::CINE_RATE, tags::RECOMMENDED_DISPLAY_FRAME_RATE]
-        .into_iter()
-        .find_map(|tag| float(obj, tag).filter(|fps| *fps > 0.0))
-        .map(|fps| 1000.0 / fps)
+    [
+        (tags::CINE_RATE, "Cine Rate (0018,0040)"),
+        (
+            tags::RECOMMENDED_DISPLAY_FRAME_RATE,
+            "Recommended Display Frame Rate (0008,2144)",
+        ),
+    ]
+    .into_iter()
+    .find_map(|(tag, attribute)| {
+        raw_float(obj, tag)
+            .and_then(|fps| plausible(attribute, fps, &FRAME_RATE_FPS, "frames/s", warnings))
+    })
+    .map(|fps| 1000.0 / fps)
 }
 
-/// The region to calibrate against: the first 2D region calibrated in centimetres,
-/// else the first 2D region, else the first region.
-fn imaging_region(obj: &InMemDicomObject) -> Option<UltrasoundRegion> {
+/// The region to calibrate against, among those that lie inside the image: the
+/// first 2D region calibrated in centimetres, else the first 2D region, else
+/// the first region.
+fn imaging_region(
+    obj: &InMemDicomObject,
+    cols: u32,
+    rows: u32,
+    warnings: &mut Vec<String>,
+) -> Option<UltrasoundRegion> {
     let items = obj
         .element_opt(tags::SEQUENCE_OF_ULTRASOUND_REGIONS)
         .ok()??
         .items()?;
-    let regions: Vec<UltrasoundRegion> = items.iter().filter_map(region_of).collect();
+    let regions: Vec<UltrasoundRegion> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| region_of(item, index + 1, cols, rows, warnings))
+        .collect();
     let calibrated_2d = regions
         .iter()
         .position(|r| r.spatial_format == SPATIAL_FORMAT_2D && r.mm_per_pixel_x.is_some());
@@ -205,25 +299,69 @@ fn imaging_region(obj: &InMemDicomObject) -> Option<UltrasoundRegion> {
     regions.into_iter().nth(index)
 }
 
-fn region_of(item: &InMemDicomObject) -> Option<UltrasoundRegion> {
-    let coordinate = |tag| integer(item, tag).and_then(|v| u32::try_from(v).ok());
-    let bounds = (
-        coordinate(tags::REGION_LOCATION_MIN_X0)?,
-        coordinate(tags::REGION_LOCATION_MIN_Y0)?,
-        coordinate(tags::REGION_LOCATION_MAX_X1)?,
-        coordinate(tags::REGION_LOCATION_MAX_Y1)?,
-    );
-    let millimetres = |units_tag, delta_tag| {
-        let units = integer(item, units_tag)?;
-        let delta = float(item, delta_tag)?;
-        (units == i64::from(UNITS_CM) && delta > 0.0).then_some(delta * 10.0)
+/// Region `number` (1-based) of the sequence, if its bounds lie inside the
+/// `cols × rows` image with min ≤ max. A maximum one past the last pixel is
+/// clamped to it: exporters often write the width where the last index is meant.
+fn region_of(
+    item: &InMemDicomObject,
+    number: usize,
+    cols: u32,
+    rows: u32,
+    warnings: &mut Vec<String>,
+) -> Option<UltrasoundRegion> {
+    let coordinate = |tag| integer(item, tag);
+    let (Some(x0), Some(y0), Some(x1), Some(y1)) = (
+        coordinate(tags::REGION_LOCATION_MIN_X0),
+        coordinate(tags::REGION_LOCATION_MIN_Y0),
+        coordinate(tags::REGION_LOCATION_MAX_X1),
+        coordinate(tags::REGION_LOCATION_MAX_Y1),
+    ) else {
+        warnings.push(format!(
+            "Ultrasound region {number} lacks part of its Region Location (0018,6018–601E); ignored"
+        ));
+        return None;
     };
+    let last_x = i64::from(cols) - 1;
+    let last_y = i64::from(rows) - 1;
+    let clamp_one_past = |max: i64, last: i64| if max == last + 1 { last } else { max };
+    let (max_x, max_y) = (clamp_one_past(x1, last_x), clamp_one_past(y1, last_y));
+    let inside =
+        0 <= x0 && x0 <= max_x && max_x <= last_x && 0 <= y0 && y0 <= max_y && max_y <= last_y;
+    if !inside {
+        warnings.push(format!(
+            "Ultrasound region {number}: Region Location (0018,6018–601E) \
+             x {x0}–{x1}, y {y0}–{y1} does not lie inside the {cols}×{rows} image; ignored"
+        ));
+        return None;
+    }
+    let axis = |units_tag, delta_tag, attribute: &str, warnings: &mut Vec<String>| {
+        let units = integer(item, units_tag)?;
+        if units != i64::from(UNITS_CM) {
+            return None;
+        }
+        let delta = raw_float(item, delta_tag)?;
+        let attribute = format!("Ultrasound region {number}: {attribute}");
+        plausible(&attribute, delta, &PHYSICAL_DELTA_CM, "cm/pixel", warnings).map(|cm| cm * 10.0)
+    };
+    let mm_per_pixel_x = axis(
+        tags::PHYSICAL_UNITS_X_DIRECTION,
+        tags::PHYSICAL_DELTA_X,
+        "Physical Delta X (0018,602C)",
+        warnings,
+    );
+    let mm_per_pixel_y = axis(
+        tags::PHYSICAL_UNITS_Y_DIRECTION,
+        tags::PHYSICAL_DELTA_Y,
+        "Physical Delta Y (0018,602E)",
+        warnings,
+    );
+    let as_u32 = |v: i64| u32::try_from(v).unwrap_or(0);
     Some(UltrasoundRegion {
-        bounds,
+        bounds: (as_u32(x0), as_u32(y0), as_u32(max_x), as_u32(max_y)),
         spatial_format: integer(item, tags::REGION_SPATIAL_FORMAT)
             .and_then(|v| u16::try_from(v).ok())
             .unwrap_or(0),
-        mm_per_pixel_x: millimetres(tags::PHYSICAL_UNITS_X_DIRECTION, tags::PHYSICAL_DELTA_X),
-        mm_per_pixel_y: millimetres(tags::PHYSICAL_UNITS_Y_DIRECTION, tags::PHYSICAL_DELTA_Y),
+        mm_per_pixel_x,
+        mm_per_pixel_y,
     })
 }

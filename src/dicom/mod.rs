@@ -1,7 +1,9 @@
 //! Reading DICOM echo clips: metadata, validation and frame decoding.
 //!
-//! Headers are validated before pixel data is touched, frames are decoded one
-//! at a time, and every failure is a [`ClipError`] naming the file.
+//! Element lengths are checked against the file before the parser allocates,
+//! headers are validated before pixel data is touched, frames are decoded one
+//! at a time under a panic guard, and every failure is a [`ClipError`] naming
+//! the file.
 
 mod clip;
 mod deidentify;
@@ -10,9 +12,13 @@ mod info;
 mod palette;
 mod patient;
 mod pixels;
+mod prescan;
 mod scan;
 
-pub use clip::{Clip, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAMES};
+pub use clip::{
+    Clip, MAX_COMPRESSION_RATIO, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAME_BYTES_UNCHECKED,
+    MAX_FRAMES,
+};
 pub use deidentify::{
     DEIDENTIFICATION_METHOD_TEXT, DeidentifyError, deidentify, deidentify_file, remap_uid,
 };
@@ -20,4 +26,5 @@ pub use error::ClipError;
 pub use info::{ClipInfo, UltrasoundRegion};
 pub use patient::{PatientIdentity, PatientSalt};
 pub use pixels::Frame;
+pub use prescan::{MAX_INFLATED_BYTES, MAX_NESTING};
 pub use scan::{ScanEntry, dicom_candidates, scan};

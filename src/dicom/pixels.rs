@@ -58,6 +58,14 @@ impl Photometric {
             },
         )
     }
+
+    /// Samples per pixel the model has, as Samples per Pixel (0028,0002) must say.
+    pub fn samples_per_pixel(self) -> u16 {
+        match self {
+            Self::Monochrome1 | Self::Monochrome2 | Self::PaletteColor => 1,
+            Self::Rgb | Self::YbrFull | Self::YbrFull422 => 3,
+        }
+    }
 }
 
 /// How the stored samples of one frame are laid out.
@@ -86,16 +94,17 @@ pub struct GrayMapping {
 }
 
 impl SampleLayout {
-    /// Bytes one frame occupies in native (uncompressed) form.
+    /// Bytes one frame occupies in native (uncompressed) form. 4:2:2 stores
+    /// `Y0 Y1 Cb Cr` per pair of pixels, a lone last pixel taking a whole pair,
+    /// so that [`Self::to_frame`] never reads past a frame this long.
     pub fn frame_bytes(&self) -> u64 {
         let pixels = u64::from(self.rows) * u64::from(self.cols);
         let bytes_per_sample = u64::from(self.bits_allocated.div_ceil(8));
-        let samples_per_pixel = match self.photometric {
-            Photometric::Monochrome1 | Photometric::Monochrome2 | Photometric::PaletteColor => 1,
-            Photometric::Rgb | Photometric::YbrFull => 3,
-            Photometric::YbrFull422 => 2,
+        let samples = match self.photometric {
+            Photometric::YbrFull422 => pixels.div_ceil(2) * 4,
+            other => pixels * u64::from(other.samples_per_pixel()),
         };
-        pixels * samples_per_pixel * bytes_per_sample
+        samples * bytes_per_sample
     }
 
     /// Stored sample `i` of `data`, sign-extended and masked to Bits Stored.

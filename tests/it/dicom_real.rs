@@ -37,11 +37,18 @@ fn every_shared_file_matches_the_reference() {
             reference["transfer_syntax"].as_str().unwrap(),
             "{name}"
         );
-        assert_eq!(
-            info.region.is_some(),
-            reference["has_ultrasound_regions"].as_bool().unwrap(),
-            "{name} regions"
-        );
+        // A region is kept only when it lies inside the image; one dropped
+        // leaves a warning naming it.
+        if reference["has_ultrasound_regions"].as_bool().unwrap() {
+            assert!(
+                info.region.is_some()
+                    || info.warnings.iter().any(|w| w.contains("Region Location")),
+                "{name} regions: {:?}",
+                info.warnings
+            );
+        } else {
+            assert_eq!(info.region, None, "{name} regions");
+        }
         match reference["frame_time_ms"].as_f64() {
             Some(ms) => assert!(
                 (info.frame_time_ms.unwrap() - ms).abs() < 0.01,
@@ -81,22 +88,45 @@ fn every_shared_file_matches_the_reference() {
 
 #[test]
 fn ultrasound_calibration_and_cine_rate() {
-    let clip = Clip::open(
-        &dicom_dir().join("examples_ybr_color.dcm"),
-        &PatientSalt::random(),
-    )
-    .unwrap();
-    let info = clip.info();
-    assert!((info.fps().unwrap() - 30.0).abs() < 0.01);
-    let (x, y) = info.mm_per_pixel().unwrap();
-    assert!(x > 0.1 && x < 2.0 && (x - y).abs() < 1e-9, "{x} {y}");
-    // As written in the file (pydicom reads the same; this file was resized
-    // after its regions were recorded, so they reach past its 320 columns).
+    let open = |name: &str| {
+        Clip::open(&dicom_dir().join(name), &PatientSalt::random())
+            .unwrap()
+            .info()
+            .clone()
+    };
+    let info = open("JPGLosslessP14SV1_1s_1f_8b.dcm");
+    // As pydicom reads it: one 2D region in centimetres, inside 1024×768.
     let region = info.region.as_ref().unwrap();
-    assert_eq!(region.bounds, (84, 31, 595, 414));
+    assert_eq!(region.bounds, (14, 38, 1010, 758));
     assert_eq!(region.spatial_format, 1);
-    assert!((x - 0.5104970559477806).abs() < 1e-9);
+    let (x, y) = info.mm_per_pixel().unwrap();
+    assert!(
+        (x - 0.25476696592378157).abs() < 1e-9 && (x - y).abs() < 1e-9,
+        "{x} {y}"
+    );
+    // Heart Rate 0 means "not recorded": dropped without a warning.
+    assert_eq!(info.heart_rate_bpm, None);
+    assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+
+    // Max X1 = 800 on an 800-column image: the width written where the last
+    // index is meant, clamped to it.
+    let info = open("OBXXXX1A.dcm");
+    assert_eq!(info.region.as_ref().unwrap().bounds, (120, 60, 799, 518));
+    assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+
+    let info = open("examples_ybr_color.dcm");
+    assert!((info.fps().unwrap() - 30.0).abs() < 0.01);
     assert_eq!(info.modality.as_deref(), Some("US"));
+    // This file was resized after its region was recorded (x 84–595 on 320
+    // columns): the region, and the calibration with it, are dropped.
+    assert_eq!(info.region, None);
+    assert_eq!(info.mm_per_pixel(), None);
+    assert_eq!(info.warnings.len(), 1, "{:?}", info.warnings);
+    assert!(
+        info.warnings[0].contains("x 84–595, y 31–414") && info.warnings[0].contains("320×240"),
+        "{}",
+        info.warnings[0]
+    );
 }
 
 #[test]

@@ -5,6 +5,8 @@ mod active;
 mod cli;
 mod common;
 mod dicom_bad;
+mod dicom_codecs;
+mod dicom_fuzz;
 mod dicom_real;
 mod model;
 mod phantom;

@@ -36,7 +36,17 @@ fn waiting(harness: &H) -> bool {
 
 /// The live contours of the first demo clip, as the project holds them.
 fn stored_lv(root: &Path) -> Vec<echolabel::store::Annotation> {
-    let project = Project::open(root).unwrap();
+    let start = Instant::now();
+    let project = loop {
+        match Project::open(root) {
+            Ok(project) => break project,
+            Err(error) if start.elapsed() < Duration::from_secs(90) => {
+                eprintln!("{:?}: {error}", start.elapsed());
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(error) => panic!("{error}"),
+        }
+    };
     let clip = project.clips(None).unwrap()[0].id;
     project
         .annotations(clip, Some(0))
