@@ -10,3 +10,4 @@ mod model;
 mod phantom;
 mod store;
 mod ui;
+mod ui_hostile;

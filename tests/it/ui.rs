@@ -15,13 +15,13 @@ use egui_kittest::kittest::Queryable;
 
 const LV: &str = "LV endocardium";
 
-struct Dirs {
+pub(crate) struct Dirs {
     _temp: tempfile::TempDir,
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     demo: PathBuf,
 }
 
-fn dirs() -> Dirs {
+pub(crate) fn dirs() -> Dirs {
     let temp = tempfile::tempdir().unwrap();
     Dirs {
         config: temp.path().join("config"),
@@ -30,7 +30,7 @@ fn dirs() -> Dirs {
     }
 }
 
-fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppOptions {
+pub(crate) fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppOptions {
     AppOptions {
         project: project.map(Path::to_path_buf),
         annotator: annotator.map(str::to_string),
@@ -40,9 +40,9 @@ fn options(dirs: &Dirs, project: Option<&Path>, annotator: Option<&str>) -> AppO
 }
 
 type App = Option<EchoLabelApp>;
-type H = Harness<'static, App>;
+pub(crate) type H = Harness<'static, App>;
 
-fn harness(options: AppOptions) -> H {
+pub(crate) fn harness(options: AppOptions) -> H {
     Harness::builder()
         .with_size([1280.0, 860.0])
         .with_max_steps(16)
@@ -55,7 +55,7 @@ fn harness(options: AppOptions) -> H {
         )
 }
 
-fn app(harness: &H) -> &EchoLabelApp {
+pub(crate) fn app(harness: &H) -> &EchoLabelApp {
     harness
         .state()
         .as_ref()
@@ -63,7 +63,7 @@ fn app(harness: &H) -> &EchoLabelApp {
 }
 
 /// Steps the UI until `done` holds (workers run on their own threads).
-fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
+pub(crate) fn wait_until(harness: &mut H, what: &str, done: impl Fn(&H) -> bool) {
     let start = Instant::now();
     loop {
         harness.step();
@@ -84,11 +84,11 @@ fn document(harness: &H) -> &ClipDocument {
         .expect("a clip's annotations are loaded")
 }
 
-fn frame(harness: &H) -> u32 {
+pub(crate) fn frame(harness: &H) -> u32 {
     app(harness).current_frame().expect("a clip is open")
 }
 
-fn screen(harness: &H, p: Point) -> Pos2 {
+pub(crate) fn screen(harness: &H, p: Point) -> Pos2 {
     app(harness)
         .screen_from_image(p)
         .expect("the canvas has been drawn")
@@ -126,7 +126,7 @@ fn drag(harness: &mut H, from: Pos2, to: Pos2) {
     harness.step();
 }
 
-fn key(harness: &mut H, key: Key) {
+pub(crate) fn key(harness: &mut H, key: Key) {
     harness.key_press(key);
     harness.step();
 }
@@ -428,16 +428,24 @@ fn an_import_runs_in_the_background_and_reports_bad_files() {
 
 /// A harness that paints through wgpu (lavapipe in CI) with the GPU viewer installed.
 fn rendering_harness(options: AppOptions) -> H {
+    rendering_harness_and_device(options).0
+}
+
+/// [`rendering_harness`] and the render state it paints with; the device's
+/// uncaptured errors become notices, as in the app.
+pub(crate) fn rendering_harness_and_device(
+    options: AppOptions,
+) -> (H, eframe::egui_wgpu::RenderState) {
     let render_state = egui_kittest::wgpu::create_render_state(
         egui_kittest::wgpu::default_wgpu_setup(),
         eframe::egui_wgpu::RendererOptions::PREDICTABLE,
     );
     echolabel::app::install_viewer(&render_state);
-    Harness::builder()
+    let harness = Harness::builder()
         .with_size([1280.0, 860.0])
         .with_max_steps(16)
         .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(
-            render_state,
+            render_state.clone(),
         ))
         .build_ui_state(
             move |ui, app: &mut App| {
@@ -445,7 +453,9 @@ fn rendering_harness(options: AppOptions) -> H {
                     .ui(ui)
             },
             None,
-        )
+        );
+    echolabel::app::report_gpu_errors(&render_state, &harness.ctx);
+    (harness, render_state)
 }
 
 #[test]
