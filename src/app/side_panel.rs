@@ -156,6 +156,17 @@ pub fn side_panel_ui(
 
 fn metadata_ui(ui: &mut egui::Ui, clip: &OpenClip) {
     ui.heading("Clip");
+    // What the reader found implausible in the header and ignored: shown
+    // above the metadata, where the panel is still in view, so a clip that
+    // plays at the default rate or has no ruler says why.
+    for warning in clip.info.iter().flat_map(|info| &info.warnings) {
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(format!("Warning: {warning}")).color(WARNING_COLOUR),
+            )
+            .wrap(),
+        );
+    }
     let record = &clip.record;
     egui::Grid::new("metadata")
         .num_columns(2)
@@ -220,17 +231,6 @@ fn metadata_ui(ui: &mut egui::Ui, clip: &OpenClip) {
                 row("this frame", error.clone());
             }
         });
-    // What the reader found implausible in the header and ignored: shown
-    // where the metadata is, so a clip that plays at the default rate or has
-    // no ruler says why.
-    for warning in clip.info.iter().flat_map(|info| &info.warnings) {
-        ui.add(
-            egui::Label::new(
-                egui::RichText::new(format!("Warning: {warning}")).color(WARNING_COLOUR),
-            )
-            .wrap(),
-        );
-    }
 }
 
 /// Amber, for header values the clip panel warns about.
