@@ -4,7 +4,8 @@
 //! Everything but the user interface lives in modules that never import egui:
 //! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
-//! contour work, [`jobs`] runs work in the background, [`model`] segments with
+//! contour work, [`downsample`] shrinks images too large to show, [`jobs`]
+//! runs work in the background, [`model`] segments with
 //! uncertainty, [`active`] chooses what to label, [`cli`] is the headless
 //! command line, [`panic_log`] keeps panics off the terminal. [`app`] is the
 //! desktop UI, and only it.
@@ -15,6 +16,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod dicom;
+pub mod downsample;
 pub mod editor;
 pub mod geometry;
 pub mod jobs;

@@ -617,31 +617,61 @@ fn draw_contours(
     }
 }
 
+/// At most this many ticks on the depth ruler: a header's calibration can be
+/// absurd (1e10 cm per pixel), and the ruler must stay a handful of lines.
+const MAX_RULER_TICKS: usize = 40;
+
+/// The depth ruler's ticks for a sector `depth_mm` deep: `(depth in mm,
+/// labelled)`, every 5 mm with a label on each whole centimetre, the spacing
+/// widened in 1-2-5 steps until at most [`MAX_RULER_TICKS`] fit. Empty when
+/// the depth is not a positive finite number.
+fn ruler_ticks(depth_mm: f64) -> Vec<(f64, bool)> {
+    if !(depth_mm.is_finite() && depth_mm > 0.0) {
+        return Vec::new();
+    }
+    let mut step = 5.0;
+    for factor in [2.0, 2.5, 2.0].into_iter().cycle() {
+        if depth_mm / step < MAX_RULER_TICKS as f64 {
+            break;
+        }
+        step *= factor;
+    }
+    let count = ((depth_mm / step).floor() as usize).min(MAX_RULER_TICKS);
+    (0..=count)
+        .map(|i| {
+            let mm = i as f64 * step;
+            (mm, (mm / 10.0).fract() == 0.0)
+        })
+        .collect()
+}
+
 /// Depth ruler (1 cm ticks) beside the imaging sector and a scale bar, where
-/// the file gives a physical calibration.
+/// the file gives a physical calibration. A region with inverted bounds or a
+/// calibration that is not a positive finite number draws nothing.
 fn draw_calibration(painter: &egui::Painter, clip: &OpenClip, viewport: &Viewport) {
     let Some(info) = &clip.info else { return };
     let Some(region) = &info.region else { return };
     let (Some(mm_x), Some(mm_y)) = (region.mm_per_pixel_x, region.mm_per_pixel_y) else {
         return;
     };
-    if !(mm_x > 0.0 && mm_y > 0.0) {
+    if !(mm_x.is_finite() && mm_y.is_finite() && mm_x > 0.0 && mm_y > 0.0) {
         return;
     }
     let (min_x, min_y, max_x, max_y) = region.bounds;
+    if max_x < min_x || max_y < min_y {
+        return;
+    }
     let colour = Color32::from_rgba_unmultiplied(250, 230, 120, 200);
     let stroke = Stroke::new(1.0, colour);
     let top = viewport.screen_from_image([min_x as f32, min_y as f32]);
     let bottom = viewport.screen_from_image([min_x as f32, max_y as f32 + 1.0]);
     let x = top.x - 6.0;
     painter.line_segment([Pos2::new(x, top.y), Pos2::new(x, bottom.y)], stroke);
-    let depth_mm = f64::from(max_y + 1 - min_y) * mm_y;
-    let mut mm = 0.0;
-    while mm <= depth_mm {
+    let depth_mm = (f64::from(max_y) + 1.0 - f64::from(min_y)) * mm_y;
+    for (mm, major) in ruler_ticks(depth_mm) {
         let y = viewport
             .screen_from_image([0.0, min_y as f32 + (mm / mm_y) as f32])
             .y;
-        let major = (mm as i64) % 10 == 0;
         let length = if major { 8.0 } else { 4.0 };
         painter.line_segment([Pos2::new(x - length, y), Pos2::new(x, y)], stroke);
         if major && mm > 0.0 {
@@ -653,7 +683,6 @@ fn draw_calibration(painter: &egui::Painter, clip: &OpenClip, viewport: &Viewpor
                 colour,
             );
         }
-        mm += 5.0;
     }
     painter.text(
         Pos2::new(x - 10.0, top.y - 8.0),
@@ -662,9 +691,12 @@ fn draw_calibration(painter: &egui::Painter, clip: &OpenClip, viewport: &Viewpor
         egui::FontId::monospace(10.0),
         colour,
     );
-    // A 1 cm scale bar under the sector's right corner.
+    // A 1 cm scale bar under the sector's right corner, when 1 cm is on screen.
     let right = viewport.screen_from_image([max_x as f32 + 1.0, max_y as f32 + 1.0]);
     let bar = (10.0 / mm_x) as f32 * viewport.scale;
+    if !(bar.is_finite() && bar <= viewport.rect.width()) {
+        return;
+    }
     let y = right.y + 10.0;
     painter.line_segment(
         [Pos2::new(right.x - bar, y), Pos2::new(right.x, y)],
@@ -697,7 +729,7 @@ fn draw_cursor_readout(
         if let (Some((mx, my)), Some(region)) =
             (mm, clip.info.as_ref().and_then(|i| i.region.as_ref()))
         {
-            let apex_x = (region.bounds.0 + region.bounds.2 + 1) as f64 / 2.0;
+            let apex_x = (f64::from(region.bounds.0) + f64::from(region.bounds.2) + 1.0) / 2.0;
             let depth = (f64::from(p[1]) - f64::from(region.bounds.1)) * my;
             let lateral = (f64::from(p[0]) - apex_x) * mx;
             text.push_str(&format!(
@@ -745,5 +777,36 @@ fn draw_cursor_readout(
             egui::FontId::monospace(12.0),
             ui.visuals().strong_text_color(),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ordinary_sector_gets_a_tick_every_5_mm_and_a_label_every_cm() {
+        let ticks = ruler_ticks(152.0);
+        assert_eq!(ticks.len(), 31);
+        assert_eq!(ticks[1], (5.0, false));
+        assert_eq!(ticks[2], (10.0, true));
+        assert_eq!(ticks.last(), Some(&(150.0, true)));
+    }
+
+    #[test]
+    fn an_absurd_calibration_gets_few_ticks_and_a_degenerate_one_none() {
+        // 1e10 cm per pixel over 500 rows.
+        for depth in [500.0 * 1e11, 1e300, 401.0] {
+            let ticks = ruler_ticks(depth);
+            assert!(
+                !ticks.is_empty() && ticks.len() <= MAX_RULER_TICKS + 1,
+                "{depth}: {}",
+                ticks.len()
+            );
+            assert!(ticks.last().is_some_and(|(mm, _)| *mm <= depth));
+        }
+        for depth in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+            assert!(ruler_ticks(depth).is_empty(), "{depth}");
+        }
     }
 }

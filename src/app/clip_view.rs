@@ -12,8 +12,11 @@ use crate::dicom::{ClipInfo, PatientSalt};
 use crate::jobs::{FRAME_BUDGET_BYTES, FrameLoader, FrameWindow, LoaderEvent, Wake};
 use crate::store::ClipRecord;
 
-/// Frame rate used when a file states none.
-const DEFAULT_FPS: f64 = 30.0;
+/// Frame rate used when a file states none, or one playback cannot use.
+pub const DEFAULT_FPS: f64 = 30.0;
+/// Frame times (ms) playback accepts from a file: 10 000 fps to one frame
+/// every 10 s covers every real echo clip.
+pub const FRAME_TIME_MS: std::ops::RangeInclusive<f64> = 0.1..=10_000.0;
 /// Playback speeds offered.
 pub const SPEEDS: [f64; 5] = [0.25, 0.5, 1.0, 1.5, 2.0];
 
@@ -182,12 +185,22 @@ impl OpenClip {
         self.go_to(target as u32);
     }
 
+    /// The rate playback runs at: the file's, when its frame time is
+    /// plausible ([`FRAME_TIME_MS`]), else [`DEFAULT_FPS`]. A header may say
+    /// anything (1e-300 ms would spin the frame loop forever, 1e22 ms
+    /// overflow a `Duration`), so the value is bounded here whatever the
+    /// reader let through.
     pub fn fps(&self) -> f64 {
+        self.file_fps().unwrap_or(DEFAULT_FPS)
+    }
+
+    /// The file's frame rate when playback can use it.
+    pub fn file_fps(&self) -> Option<f64> {
         self.info
             .as_ref()
-            .and_then(ClipInfo::fps)
-            .filter(|f| f.is_finite() && *f > 0.0)
-            .unwrap_or(DEFAULT_FPS)
+            .and_then(|info| info.frame_time_ms)
+            .filter(|ms| FRAME_TIME_MS.contains(ms))
+            .map(|ms| 1000.0 / ms)
     }
 
     /// Advances playback by `dt` seconds; returns how long until the next frame is due.
@@ -195,17 +208,27 @@ impl OpenClip {
         if !self.playback.playing {
             return None;
         }
+        // Both factors are bounded (FRAME_TIME_MS, SPEEDS), so the frame
+        // count below and the delay stay small whatever the file says.
         let frame_time = 1.0 / (self.fps() * self.playback.speed);
-        self.playback.elapsed += dt.min(0.25);
+        let dt = if dt.is_finite() {
+            dt.clamp(0.0, 0.25)
+        } else {
+            0.0
+        };
+        self.playback.elapsed += dt;
+        let due = (self.playback.elapsed / frame_time).floor();
+        self.playback.elapsed -= due * frame_time;
         let count = self.frame_count().max(1);
         let mut frame = self.playback.frame;
-        while self.playback.elapsed >= frame_time {
-            self.playback.elapsed -= frame_time;
-            if frame + 1 >= count && !self.playback.looping {
+        if due >= 1.0 {
+            let target = u64::from(frame) + due as u64;
+            if target >= u64::from(count) && !self.playback.looping {
+                frame = count - 1;
                 self.playback.playing = false;
-                break;
+            } else {
+                frame = (target % u64::from(count)) as u32;
             }
-            frame = (frame + 1) % count;
         }
         let elapsed = self.playback.elapsed;
         if frame != self.playback.frame {

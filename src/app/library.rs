@@ -11,10 +11,11 @@ use eframe::egui;
 use super::notices::Notices;
 use super::session::ProjectMeta;
 use crate::dicom::{Clip, PatientSalt};
+use crate::downsample::fit_within;
 use crate::jobs::{Pending, StoreThread, Wake};
 use crate::store::{AnnotationStatus, ClipProgress, ClipRecord, Collection, SearchQuery, Source};
 
-/// Thumbnail width in pixels.
+/// Thumbnail width in pixels (and the most a thumbnail may be tall).
 const THUMBNAIL_WIDTH: u32 = 96;
 
 /// Where a clip's annotation stands, for its colour.
@@ -262,6 +263,11 @@ impl Library {
                 (p as isize + step).clamp(0, visible.len() as isize - 1) as usize
             });
         visible.get(position).copied()
+    }
+
+    /// The size of a clip's thumbnail in pixels, once it has arrived.
+    pub fn thumbnail_size(&self, clip: i64) -> Option<[usize; 2]> {
+        self.thumbnails.get(&clip).map(egui::TextureHandle::size)
     }
 
     /// Records a clip that failed to open in the viewer.
@@ -652,21 +658,22 @@ fn thumbnail(path: &std::path::Path, salt: &PatientSalt) -> Result<egui::ColorIm
     frame_thumbnail(path, salt, None, THUMBNAIL_WIDTH)
 }
 
-/// A frame of a clip (the middle one when `frame` is `None`) scaled to
-/// `width` pixels across, for grids of clips or frames.
+/// A frame of a clip (the middle one when `frame` is `None`) scaled to fit
+/// `side` × `side` pixels with its aspect ratio, for grids of clips or frames.
+/// Both sides are bounded: a tall narrow frame scaled to the width alone
+/// would make a texture taller than the GPU allows.
 pub fn frame_thumbnail(
     path: &std::path::Path,
     salt: &PatientSalt,
     frame: Option<u32>,
-    width: u32,
+    side: u32,
 ) -> Result<egui::ColorImage, String> {
     let clip = Clip::open(path, salt).map_err(|e| e.to_string())?;
     let frame = clip
         .frame(frame.unwrap_or(clip.frame_count() / 2))
         .map_err(|e| e.to_string())?;
     let image = frame.to_rgb_image();
-    let height =
-        (u64::from(width) * u64::from(frame.height) / u64::from(frame.width.max(1))).max(1) as u32;
+    let (width, height) = fit_within(frame.width, frame.height, side, side);
     let small = image::imageops::thumbnail(&image, width, height);
     Ok(egui::ColorImage::from_rgb(
         [small.width() as usize, small.height() as usize],

@@ -11,6 +11,7 @@ mod assistant;
 mod canvas;
 mod clip_view;
 mod dialogs;
+mod gpu_errors;
 mod learning;
 mod library;
 mod notices;
@@ -93,6 +94,7 @@ pub fn run(options: AppOptions, screenshot: Option<PathBuf>) -> eframe::Result {
         Box::new(move |cc| {
             if let Some(render_state) = &cc.wgpu_render_state {
                 install_viewer(render_state);
+                report_gpu_errors(render_state, &cc.egui_ctx);
             }
             let mut app = EchoLabelApp::new(options, cc.egui_ctx.clone());
             app.screenshot = screenshot.map(ScreenshotRequest::new);
@@ -105,6 +107,12 @@ pub fn run(options: AppOptions, screenshot: Option<PathBuf>) -> eframe::Result {
 /// this at start, UI tests that render through wgpu do it on their renderer.
 pub fn install_viewer(render_state: &eframe::egui_wgpu::RenderState) {
     viewer_gpu::install(render_state);
+}
+
+/// Shows the GPU's uncaptured errors as notices on `ctx` instead of letting
+/// wgpu panic: the app does this at start, UI tests on their renderer.
+pub fn report_gpu_errors(render_state: &eframe::egui_wgpu::RenderState, ctx: &egui::Context) {
+    gpu_errors::watch(render_state, ctx);
 }
 
 /// One background job in the status bar; returns whether Cancel was clicked.
@@ -232,6 +240,11 @@ impl EchoLabelApp {
     /// The open project's session (tests inspect it).
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// The open project's session, to change (tests put hostile header values in).
+    pub fn session_mut(&mut self) -> Option<&mut Session> {
+        self.session.as_mut()
     }
 
     pub fn notices(&self) -> impl Iterator<Item = (NoticeLevel, &str)> {
@@ -616,6 +629,13 @@ impl EchoLabelApp {
             self.leave_then(AfterLeave::Quit);
         }
         self.poll();
+        for message in gpu_errors::take(&ctx) {
+            let text = format!("The graphics device refused to draw something: {message}");
+            // A refusal repeats every frame; one notice says it.
+            if !self.notices.texts().any(|(_, shown)| shown == text) {
+                self.notices.error(text);
+            }
+        }
         if let Some(session) = &mut self.session
             && let Some(clip) = &mut session.clip
             && let Some(next) = clip.advance(f64::from(ctx.input(|i| i.stable_dt)))

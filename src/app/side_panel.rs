@@ -4,7 +4,7 @@
 
 use eframe::egui;
 
-use super::clip_view::OpenClip;
+use super::clip_view::{DEFAULT_FPS, OpenClip};
 use super::tools::{EditorState, Tool};
 use crate::editor::ClipDocument;
 use crate::store::AnnotationStatus;
@@ -156,6 +156,17 @@ pub fn side_panel_ui(
 
 fn metadata_ui(ui: &mut egui::Ui, clip: &OpenClip) {
     ui.heading("Clip");
+    // What the reader found implausible in the header and ignored: shown
+    // above the metadata, where the panel is still in view, so a clip that
+    // plays at the default rate or has no ruler says why.
+    for warning in clip.info.iter().flat_map(|info| &info.warnings) {
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(format!("Warning: {warning}")).color(WARNING_COLOUR),
+            )
+            .wrap(),
+        );
+    }
     let record = &clip.record;
     egui::Grid::new("metadata")
         .num_columns(2)
@@ -192,26 +203,35 @@ fn metadata_ui(ui: &mut egui::Ui, clip: &OpenClip) {
                 row("study date", info.study_date.clone().unwrap_or_default());
                 row("photometric", info.photometric.clone());
                 row("transfer syntax", info.transfer_syntax_name.clone());
-                row(
-                    "frame rate",
-                    info.fps()
-                        .map_or("not stated (30 fps assumed)".into(), |f| {
-                            format!("{f:.1} fps")
-                        }),
-                );
+                let rate = match (info.frame_time_ms, clip.file_fps()) {
+                    (_, Some(fps)) => format!("{fps:.1} fps"),
+                    (None, None) => format!("not stated ({DEFAULT_FPS} fps assumed)"),
+                    (Some(ms), None) => {
+                        format!("frame time {ms:e} ms ignored ({DEFAULT_FPS} fps assumed)")
+                    }
+                };
+                row("frame rate", rate);
                 row(
                     "heart rate",
                     info.heart_rate_bpm
                         .map_or(String::new(), |h| format!("{h:.0} bpm")),
                 );
-                row(
-                    "calibration",
-                    info.mm_per_pixel()
-                        .map_or("none".into(), |(x, y)| format!("{x:.3} × {y:.3} mm/px")),
-                );
+                let inverted = info
+                    .region
+                    .as_ref()
+                    .is_some_and(|r| r.bounds.2 < r.bounds.0 || r.bounds.3 < r.bounds.1);
+                let calibration = match info.mm_per_pixel() {
+                    Some(_) if inverted => "ignored: the region's bounds are inverted".into(),
+                    Some((x, y)) => format!("{x:.3} × {y:.3} mm/px"),
+                    None => "none".into(),
+                };
+                row("calibration", calibration);
             }
             if let Some(error) = clip.frame_errors.get(&clip.playback.frame) {
                 row("this frame", error.clone());
             }
         });
 }
+
+/// Amber, for header values the clip panel warns about.
+const WARNING_COLOUR: egui::Color32 = egui::Color32::from_rgb(240, 180, 60);

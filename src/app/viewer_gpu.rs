@@ -4,11 +4,14 @@
 //! their content changes, so playing a clip costs one texture upload a frame
 //! and moving the window/level costs none.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use eframe::egui;
 use eframe::egui_wgpu::{self, CallbackResources, CallbackTrait, RenderState, ScreenDescriptor};
 use eframe::wgpu;
+
+use crate::downsample::{self, fit_within};
 
 /// One decoded frame, RGBA8 with the grey values as decoded (gamma-encoded).
 #[derive(Clone)]
@@ -221,6 +224,7 @@ impl ViewerResources {
 
     fn prepare(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, callback: &ViewerCallback) {
         let frame = &callback.frame;
+        let max_side = device.limits().max_texture_dimension_2d;
         let mut rebind = self.bind_group.is_none();
         rebind |= upload(
             device,
@@ -229,6 +233,7 @@ impl ViewerResources {
             (frame.width, frame.height, frame.id),
             wgpu::TextureFormat::Rgba8Unorm,
             &frame.rgba,
+            max_side,
         );
         if let Some(overlay) = &callback.overlay {
             rebind |= upload(
@@ -238,6 +243,7 @@ impl ViewerResources {
                 (overlay.width, overlay.height, overlay.id),
                 wgpu::TextureFormat::R8Uint,
                 &overlay.labels,
+                max_side,
             );
         }
         // Which label texture is bound changes when the overlay comes or goes.
@@ -327,6 +333,11 @@ impl Uploaded {
 }
 
 /// Writes `pixels` into `slot`, creating the texture when the size changes.
+/// An image wider or taller than `max_side` (the device's texture limit) is
+/// shrunk to fit first, since the device would refuse it: the shader samples
+/// in 0..1 texture coordinates, so the smaller texture still covers the whole
+/// image rect and contours stay where they belong. Frames are box-filtered,
+/// class maps (`R8Uint`) sampled nearest so no class is invented.
 /// Returns whether the texture itself is new (the bind group must be rebuilt).
 fn upload(
     device: &wgpu::Device,
@@ -335,14 +346,30 @@ fn upload(
     (width, height, id): (u32, u32, u64),
     format: wgpu::TextureFormat,
     pixels: &[u8],
+    max_side: u32,
 ) -> bool {
     let bytes_per_pixel = format.block_copy_size(None).unwrap_or(1);
-    if width == 0 || height == 0 || pixels.len() != (width * height * bytes_per_pixel) as usize {
+    let expected = u64::from(width) * u64::from(height) * u64::from(bytes_per_pixel);
+    if width == 0 || height == 0 || pixels.len() as u64 != expected {
         return false;
     }
     if slot.as_ref().is_some_and(|uploaded| uploaded.id == id) {
         return false;
     }
+    let (width, height, pixels) = match fit_within(width, height, max_side, max_side) {
+        fitted if fitted == (width, height) => (width, height, Cow::Borrowed(pixels)),
+        fitted => {
+            let shrink = if format == wgpu::TextureFormat::R8Uint {
+                downsample::nearest
+            } else {
+                downsample::box_filter
+            };
+            match shrink(pixels, (width, height), bytes_per_pixel as usize, fitted) {
+                Some(small) => (fitted.0, fitted.1, Cow::Owned(small)),
+                None => return false,
+            }
+        }
+    };
     let same_size = slot.as_ref().is_some_and(|uploaded| {
         let size = uploaded.texture.size();
         size.width == width && size.height == height
@@ -350,11 +377,13 @@ fn upload(
     if !same_size {
         *slot = Some(Uploaded::new(device, width, height, format, id));
     }
-    let uploaded = slot.as_mut().expect("texture just created");
+    let Some(uploaded) = slot.as_mut() else {
+        return false;
+    };
     uploaded.id = id;
     queue.write_texture(
         uploaded.texture.as_image_copy(),
-        pixels,
+        &pixels,
         wgpu::TexelCopyBufferLayout {
             offset: 0,
             bytes_per_row: Some(width * bytes_per_pixel),

@@ -14,3 +14,4 @@ mod privacy;
 mod store;
 mod ui;
 mod ui_saving;
+mod ui_hostile;

@@ -429,16 +429,24 @@ fn an_import_runs_in_the_background_and_reports_bad_files() {
 
 /// A harness that paints through wgpu (lavapipe in CI) with the GPU viewer installed.
 fn rendering_harness(options: AppOptions) -> H {
+    rendering_harness_and_device(options).0
+}
+
+/// [`rendering_harness`] and the render state it paints with; the device's
+/// uncaptured errors become notices, as in the app.
+pub(crate) fn rendering_harness_and_device(
+    options: AppOptions,
+) -> (H, eframe::egui_wgpu::RenderState) {
     let render_state = egui_kittest::wgpu::create_render_state(
         egui_kittest::wgpu::default_wgpu_setup(),
         eframe::egui_wgpu::RendererOptions::PREDICTABLE,
     );
     echolabel::app::install_viewer(&render_state);
-    Harness::builder()
+    let harness = Harness::builder()
         .with_size([1280.0, 860.0])
         .with_max_steps(16)
         .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(
-            render_state,
+            render_state.clone(),
         ))
         .build_ui_state(
             move |ui, app: &mut App| {
@@ -446,7 +454,9 @@ fn rendering_harness(options: AppOptions) -> H {
                     .ui(ui)
             },
             None,
-        )
+        );
+    echolabel::app::report_gpu_errors(&render_state, &harness.ctx);
+    (harness, render_state)
 }
 
 #[test]
