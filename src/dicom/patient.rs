@@ -4,7 +4,6 @@
 //! outside the project database (see `store::key`), so the database alone cannot
 //! confirm a guessed patient.
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -40,14 +39,24 @@ impl PatientSalt {
 
     /// HMAC-SHA-256 (RFC 2104) of `message` under this key, with `purpose`
     /// mixed in first so that the values derived for different uses (UIDs,
-    /// path tags, the sealing key) can never be swapped for one another.
+    /// path tags, sealing) can never be swapped for one another.
     pub fn keyed_hash(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
-            .expect("HMAC takes a key of any length");
-        mac.update(&(purpose.len() as u64).to_le_bytes());
-        mac.update(purpose.as_bytes());
-        mac.update(message);
-        mac.finalize().into_bytes().into()
+        const BLOCK: usize = 64;
+        let mut inner_pad = [0x36u8; BLOCK];
+        let mut outer_pad = [0x5cu8; BLOCK];
+        for (i, byte) in self.0.iter().enumerate() {
+            inner_pad[i] ^= byte;
+            outer_pad[i] ^= byte;
+        }
+        let mut inner = Sha256::new();
+        inner.update(inner_pad);
+        inner.update((purpose.len() as u64).to_le_bytes());
+        inner.update(purpose.as_bytes());
+        inner.update(message);
+        let mut outer = Sha256::new();
+        outer.update(outer_pad);
+        outer.update(inner.finalize());
+        outer.finalize().into()
     }
 
     /// A public name for the key (32 hex digits): the database records it so

@@ -7,14 +7,11 @@
 //! fingerprint. A study admin can give a key file of their own (to link
 //! patients across projects); it is then installed in the same folder.
 //!
-//! The key also seals the file paths the database keeps (XChaCha20-Poly1305,
-//! under a subkey) and tags them for look-ups (HMAC-SHA-256).
+//! The key also seals the file paths the database keeps (HMAC-SHA-256 in
+//! counter mode, encrypt-then-MAC) and tags them for look-ups (a keyed hash).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use chacha20poly1305::aead::Aead;
-use chacha20poly1305::{Key, KeyInit, XChaCha20Poly1305, XNonce};
 
 use crate::dicom::PatientSalt;
 use crate::settings;
@@ -25,7 +22,8 @@ pub const KEY_FILE_ENV: &str = "ECHOLABEL_PATIENT_KEY";
 const SEALED: &str = "sealed1:";
 /// Prefix of a keyed tag of a value (for equality look-ups only).
 const TAGGED: &str = "tag1:";
-const NONCE_BYTES: usize = 24;
+const NONCE_BYTES: usize = 16;
+const MAC_BYTES: usize = 16;
 
 /// Why the patient key could not be found, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -206,15 +204,15 @@ pub(super) fn tag(key: &PatientSalt, text: &str) -> String {
     format!("{TAGGED}{}", hex(&key.keyed_hash("tag", text.as_bytes())))
 }
 
-/// Encrypts and authenticates `text` under `key` with XChaCha20-Poly1305
-/// (a fresh random 192-bit nonce each time, so equal paths seal differently).
+/// Encrypts and authenticates `text` under `key` (a fresh random nonce each time).
 pub(super) fn seal(key: &PatientSalt, text: &str) -> String {
     let nonce: [u8; NONCE_BYTES] = rand::random();
-    let ciphertext = sealing_cipher(key)
-        .encrypt(&XNonce::from(nonce), text.as_bytes())
-        .expect("encrypting into memory cannot fail");
+    let mut bytes = text.as_bytes().to_vec();
+    apply_keystream(key, &nonce, &mut bytes);
     let mut sealed = nonce.to_vec();
-    sealed.extend_from_slice(&ciphertext);
+    sealed.extend_from_slice(&bytes);
+    let mac = key.keyed_hash("seal mac", &sealed);
+    sealed.extend_from_slice(&mac[..MAC_BYTES]);
     format!("{SEALED}{}", hex(&sealed))
 }
 
@@ -226,26 +224,33 @@ pub(super) fn unseal(key: &PatientSalt, stored: &str) -> Option<String> {
         return Some(stored.to_string());
     };
     let sealed = unhex(body)?;
-    if sealed.len() < NONCE_BYTES {
+    if sealed.len() < NONCE_BYTES + MAC_BYTES {
         return None;
     }
-    let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-    let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-    let bytes = sealing_cipher(key)
-        .decrypt(&XNonce::from(nonce), ciphertext)
-        .ok()?;
+    let (message, mac) = sealed.split_at(sealed.len() - MAC_BYTES);
+    if key.keyed_hash("seal mac", message)[..MAC_BYTES] != *mac {
+        return None;
+    }
+    let (nonce, ciphertext) = message.split_at(NONCE_BYTES);
+    let mut bytes = ciphertext.to_vec();
+    apply_keystream(key, nonce, &mut bytes);
     String::from_utf8(bytes).ok()
-}
-
-/// The cipher keyed by a subkey of the patient key kept for sealing alone.
-fn sealing_cipher(key: &PatientSalt) -> XChaCha20Poly1305 {
-    let subkey = Key::from(key.keyed_hash("seal key", b""));
-    XChaCha20Poly1305::new(&subkey)
 }
 
 /// Whether a stored value is already sealed or tagged (migration skips those).
 pub(super) fn is_protected(stored: &str) -> bool {
     stored.starts_with(SEALED) || stored.starts_with(TAGGED)
+}
+
+fn apply_keystream(key: &PatientSalt, nonce: &[u8], bytes: &mut [u8]) {
+    for (block, chunk) in bytes.chunks_mut(32).enumerate() {
+        let mut input = nonce.to_vec();
+        input.extend_from_slice(&(block as u64).to_le_bytes());
+        let stream = key.keyed_hash("seal stream", &input);
+        for (byte, pad) in chunk.iter_mut().zip(stream) {
+            *byte ^= pad;
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
