@@ -151,10 +151,19 @@ pub fn leave_dialog(
                 "{failures} change(s) were refused by the project (see Unsaved changes)."
             ));
         }
-        ui.label(
-            "Everything is kept in the project's journal on disk: if you leave now, it is \
-             saved the next time this project is opened.",
-        );
+        match store.journal_error() {
+            None => ui.label(
+                "Everything is kept in the project's journal on disk: if you leave now, it is \
+                 saved the next time this project is opened.",
+            ),
+            Some(error) => ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!(
+                    "The journal cannot be written ({error}): changes not yet saved are only \
+                     in memory and are lost if you leave now. Free the database or wait."
+                ),
+            ),
+        };
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             if ui.button("Retry now").clicked() {

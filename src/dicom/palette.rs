@@ -52,6 +52,9 @@ const CHANNELS: [ChannelTags; 3] = [
 
 /// Most entries a table can have (the count is stored in 16 bits).
 const MAX_ENTRIES: usize = 65_536;
+/// Most segments (indirect ones counted for each segment they repeat) that
+/// one segmented table may take to expand.
+const SEGMENT_BUDGET: usize = 4 * MAX_ENTRIES;
 
 impl Palette {
     pub(super) fn from_object(obj: &InMemDicomObject) -> Result<Self, PaletteProblem> {
@@ -142,9 +145,10 @@ fn channel(obj: &InMemDicomObject, tags: &ChannelTags) -> Result<(i64, Vec<u8>),
 fn expand_segments(data: &[u16], eight_bit: bool) -> Result<Vec<u16>, String> {
     let mut lut = Vec::new();
     let mut at = 0;
+    let mut budget = SEGMENT_BUDGET;
     // A lone trailing value is padding to an even length.
     while at + 1 < data.len() {
-        segment(data, &mut at, &mut lut, eight_bit, false)?;
+        segment(data, &mut at, &mut lut, eight_bit, false, &mut budget)?;
     }
     Ok(lut)
 }
@@ -157,7 +161,13 @@ fn segment(
     lut: &mut Vec<u16>,
     eight_bit: bool,
     copied: bool,
+    budget: &mut usize,
 ) -> Result<(), String> {
+    // Segments that add nothing (length 0, or indirect ones repeating such
+    // runs) would otherwise let a small table cost billions of steps.
+    *budget = budget
+        .checked_sub(1)
+        .ok_or_else(|| format!("the table takes more than {} segments", SEGMENT_BUDGET))?;
     let word = |i: usize| {
         data.get(i)
             .copied()
@@ -205,7 +215,7 @@ fn segment(
             };
             let mut source = target;
             for _ in 0..length {
-                segment(data, &mut source, lut, eight_bit, true)?;
+                segment(data, &mut source, lut, eight_bit, true, budget)?;
             }
         }
         other => return Err(format!("unknown segment opcode {other}")),
@@ -242,6 +252,19 @@ fn extend_linear(lut: &mut Vec<u16>, y0: u16, y1: u16, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indirect_segments_repeating_empty_runs_stop_at_the_budget() {
+        // One entry, 65 536 empty discrete segments, then indirect segments
+        // that each repeat 65 535 of them: billions of steps for a 1 MB table.
+        let mut data: Vec<u16> = vec![0, 1, 7];
+        data.extend(std::iter::repeat_n([0u16, 0], 65_536).flatten());
+        for _ in 0..60_000 {
+            data.extend([2, 65_535, 3, 0]);
+        }
+        let error = expand_segments(&data, false).unwrap_err();
+        assert!(error.contains("segments"), "{error}");
+    }
 
     #[test]
     fn discrete_linear_and_indirect_segments_expand() {

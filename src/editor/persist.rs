@@ -174,7 +174,8 @@ impl Persist {
 pub enum Mutation {
     /// An annotator's edit of their contours or the clip's key frames.
     Edit(Persist),
-    /// A new annotator added from the start-up picker.
+    /// A new annotator added from the start-up picker (kept as they are if
+    /// the name exists).
     AddAnnotator { name: String },
     /// A reviewer's decision on pseudo-labels (all or none).
     ReviewPseudoLabels {
@@ -190,9 +191,16 @@ impl Mutation {
     pub fn apply(&self, project: &mut Project) -> Result<(), StoreError> {
         match self {
             Mutation::Edit(persist) => persist.apply(project),
-            Mutation::AddAnnotator { name } => project
-                .upsert_annotator(name, Role::Annotator, &[])
-                .map(|_| ()),
+            // Adding a name that exists changes nothing (a replay, or the
+            // picker's "new" path with a known name must not reset a role).
+            Mutation::AddAnnotator { name } => {
+                if project.annotators()?.iter().any(|a| a.name == name.trim()) {
+                    return Ok(());
+                }
+                project
+                    .upsert_annotator(name, Role::Annotator, &[])
+                    .map(|_| ())
+            }
             Mutation::ReviewPseudoLabels {
                 ids,
                 reviewer,

@@ -6,20 +6,21 @@
 //! Each session writes its own journal and holds an advisory lock on it while
 //! it runs. Every transaction that applies an entry also records the entry's
 //! number in the database ([`Project::apply_journaled`]), so a journal left by
-//! a session that ended early can be replayed exactly from where the database
-//! stopped: entries already committed are never applied twice.
+//! a session that ended early is replayed exactly: the entries the database
+//! lacks, in order, and never one already committed.
 //!
 //! A journal is a text file of JSON lines: an entry (`seq`, the change), a
 //! mark that an entry failed for good (with the error), or a mark that the
 //! user discarded a failed entry. A last line cut short by a kill is ignored:
 //! it was never acknowledged.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -219,7 +220,7 @@ pub fn leftovers<T: DeserializeOwned>(project: &Project) -> Result<Vec<Leftover<
             continue;
         };
         let applied = project.journal_applied(&id)?;
-        let entries = read_entries(&file, applied).map_err(io)?;
+        let entries = read_entries(&file, &applied).map_err(io)?;
         found.push(Leftover {
             id,
             path,
@@ -230,10 +231,10 @@ pub fn leftovers<T: DeserializeOwned>(project: &Project) -> Result<Vec<Leftover<
     Ok(found)
 }
 
-/// The entries after `applied` and the unresolved failures, in order.
+/// The entries not `applied` and the unresolved failures, in order.
 fn read_entries<T: DeserializeOwned>(
     file: &File,
-    applied: u64,
+    applied: &HashSet<u64>,
 ) -> std::io::Result<Vec<LeftoverEntry<T>>> {
     let mut entries: Vec<(u64, LeftoverEntry<T>)> = Vec::new();
     for line in BufReader::new(file).lines() {
@@ -254,7 +255,7 @@ fn read_entries<T: DeserializeOwned>(
     }
     Ok(entries
         .into_iter()
-        .filter(|(seq, entry)| *seq > applied || entry.failed.is_some())
+        .filter(|(seq, entry)| !applied.contains(seq) || entry.failed.is_some())
         .map(|(_, entry)| entry)
         .collect())
 }
@@ -267,8 +268,17 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-fn meta_key(journal: &str) -> String {
-    format!("journal:{journal}")
+/// Each applied entry is recorded on its own (not as a high-water mark):
+/// entries of an adopted journal may be applied before this session's
+/// earlier-numbered ones, and a kill in between must lose neither.
+fn entry_key(journal: &str, seq: u64) -> String {
+    format!("journal:{journal}:{seq}")
+}
+
+/// The pattern matching every entry record of `journal` (ids are digits,
+/// hex and dashes, so they hold no `LIKE` wildcard).
+fn entries_pattern(journal: &str) -> String {
+    format!("journal:{journal}:%")
 }
 
 /// Records inside the caller's transaction that `journal`'s entry `seq` is applied.
@@ -278,8 +288,8 @@ pub(super) fn record_applied(
     seq: u64,
 ) -> Result<(), StoreError> {
     tx.execute(
-        "INSERT OR REPLACE INTO project_meta (key, value) VALUES (?1, ?2)",
-        params![meta_key(journal), seq.to_string()],
+        "INSERT OR IGNORE INTO project_meta (key, value) VALUES (?1, '')",
+        params![entry_key(journal, seq)],
     )?;
     Ok(())
 }
@@ -299,24 +309,29 @@ impl Project {
         result
     }
 
-    /// The number of the last entry of `journal` the database holds (0 for none).
-    pub fn journal_applied(&self, journal: &str) -> Result<u64, StoreError> {
-        let value: Option<String> = self
+    /// The numbers of the entries of `journal` the database holds.
+    pub fn journal_applied(&self, journal: &str) -> Result<HashSet<u64>, StoreError> {
+        let prefix = entry_key(journal, 0);
+        let prefix = &prefix[..prefix.len() - 1];
+        let mut statement = self
             .conn
-            .query_row(
-                "SELECT value FROM project_meta WHERE key = ?1",
-                [meta_key(journal)],
-                |row| row.get(0),
-            )
-            .optional()?;
-        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+            .prepare("SELECT key FROM project_meta WHERE key LIKE ?1")?;
+        let keys =
+            statement.query_map([entries_pattern(journal)], |row| row.get::<_, String>(0))?;
+        let mut applied = HashSet::new();
+        for key in keys {
+            if let Some(seq) = key?.strip_prefix(prefix).and_then(|n| n.parse().ok()) {
+                applied.insert(seq);
+            }
+        }
+        Ok(applied)
     }
 
     /// Drops the record of a journal that no longer exists.
     pub fn forget_journal(&mut self, journal: &str) -> Result<(), StoreError> {
-        let key = meta_key(journal);
+        let pattern = entries_pattern(journal);
         self.write(|tx| {
-            tx.execute("DELETE FROM project_meta WHERE key = ?1", [key])?;
+            tx.execute("DELETE FROM project_meta WHERE key LIKE ?1", [pattern])?;
             Ok(())
         })
     }

@@ -13,5 +13,5 @@ mod phantom;
 mod privacy;
 mod store;
 mod ui;
-mod ui_saving;
 mod ui_hostile;
+mod ui_saving;

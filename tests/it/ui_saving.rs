@@ -49,7 +49,9 @@ fn stored_lv(root: &Path) -> Vec<echolabel::store::Annotation> {
 /// Project ▸ Quit.
 fn quit_from_the_menu(harness: &mut H) {
     harness.get_by_label("Project").click();
-    wait_until(harness, "the Project menu", |h| h.query_by_label("Quit").is_some());
+    wait_until(harness, "the Project menu", |h| {
+        h.query_by_label("Quit").is_some()
+    });
     harness.get_by_label("Quit").click();
     harness.step();
 }
