@@ -34,9 +34,10 @@ impl UncertaintyOverlay {
     ) -> Option<egui::TextureId> {
         if self.path != path {
             self.texture = None;
+            let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
             self.job = path.clone().map(|path| {
                 Job::spawn("Reading the uncertainty map", wake, move |_| {
-                    load_map(&path)
+                    load_map(&path, max_side)
                 })
             });
             self.path = path;
@@ -57,11 +58,19 @@ impl UncertaintyOverlay {
     }
 }
 
-/// The map at `path`, coloured.
-fn load_map(path: &std::path::Path) -> Option<egui::ColorImage> {
+/// The map at `path`, coloured, and shrunk to fit a texture of at most
+/// `max_side` pixels a side (it is drawn over the whole image rect anyway).
+fn load_map(path: &std::path::Path, max_side: u32) -> Option<egui::ColorImage> {
     let map = image::open(path).ok()?.into_luma8();
-    let size = [map.width() as usize, map.height() as usize];
-    let rgba: Vec<u8> = map.as_raw().iter().flat_map(|&v| heat(v)).collect();
+    let (width, height) = map.dimensions();
+    let fitted = crate::downsample::fit_within(width, height, max_side, max_side);
+    let values = if fitted == (width, height) {
+        map.into_raw()
+    } else {
+        crate::downsample::box_filter(map.as_raw(), (width, height), 1, fitted)?
+    };
+    let size = [fitted.0 as usize, fitted.1 as usize];
+    let rgba: Vec<u8> = values.iter().flat_map(|&v| heat(v)).collect();
     Some(egui::ColorImage::from_rgba_unmultiplied(size, &rgba))
 }
 
