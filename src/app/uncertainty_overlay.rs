@@ -86,7 +86,24 @@ fn heat(value: u8) -> [u8; 4] {
 
 #[cfg(test)]
 mod tests {
-    use super::heat;
+    use super::{heat, load_map};
+
+    #[test]
+    fn a_map_beyond_the_texture_limit_is_shrunk_to_fit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("map.png");
+        image::GrayImage::from_pixel(11, 1000, image::Luma([200]))
+            .save(&path)
+            .unwrap();
+        let shrunk = load_map(&path, 64).unwrap();
+        assert_eq!(shrunk.size, [1, 64]);
+        let full = load_map(&path, 4096).unwrap();
+        assert_eq!(full.size, [11, 1000]);
+        assert_eq!(
+            shrunk.pixels[0], full.pixels[0],
+            "same colour, fewer pixels"
+        );
+    }
 
     #[test]
     fn certain_pixels_are_clear_and_uncertain_ones_opaque_red() {
