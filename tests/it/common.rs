@@ -31,3 +31,28 @@ pub fn echolabel(args: &[&str]) -> Output {
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// One 2D item of the Sequence of Ultrasound Regions, calibrated in
+/// centimetres per pixel: the tests give it plausible and absurd values.
+pub fn calibrated_region(
+    (x0, y0, x1, y1): (u32, u32, u32, u32),
+    cm_per_pixel: f64,
+) -> dicom_object::InMemDicomObject {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    let ul = |tag, value: u32| DataElement::new(tag, VR::UL, PrimitiveValue::from(value));
+    let us = |tag, value: u16| DataElement::new(tag, VR::US, PrimitiveValue::from(value));
+    let fd = |tag, value: f64| DataElement::new(tag, VR::FD, PrimitiveValue::from(value));
+    dicom_object::InMemDicomObject::from_element_iter([
+        us(tags::REGION_SPATIAL_FORMAT, 1),
+        us(tags::REGION_DATA_TYPE, 1),
+        ul(tags::REGION_LOCATION_MIN_X0, x0),
+        ul(tags::REGION_LOCATION_MIN_Y0, y0),
+        ul(tags::REGION_LOCATION_MAX_X1, x1),
+        ul(tags::REGION_LOCATION_MAX_Y1, y1),
+        us(tags::PHYSICAL_UNITS_X_DIRECTION, 3),
+        us(tags::PHYSICAL_UNITS_Y_DIRECTION, 3),
+        fd(tags::PHYSICAL_DELTA_X, cm_per_pixel),
+        fd(tags::PHYSICAL_DELTA_Y, cm_per_pixel),
+    ])
+}

@@ -161,30 +161,15 @@ fn ds(
 fn regions(
     items: &[(u32, u32, u32, u32, f64)],
 ) -> dicom_core::DataElement<dicom_object::InMemDicomObject> {
-    use dicom_core::{DataElement, PrimitiveValue, VR};
-    use dicom_dictionary_std::tags;
     let items = items
         .iter()
         .map(|&(x0, y0, x1, y1, delta_cm)| {
-            let ul = |tag, v: u32| DataElement::new(tag, VR::UL, PrimitiveValue::from(v));
-            let us = |tag, v: u16| DataElement::new(tag, VR::US, PrimitiveValue::from(v));
-            let fd = |tag, v: f64| DataElement::new(tag, VR::FD, PrimitiveValue::from(v));
-            dicom_object::InMemDicomObject::from_element_iter([
-                us(tags::REGION_SPATIAL_FORMAT, 1),
-                ul(tags::REGION_LOCATION_MIN_X0, x0),
-                ul(tags::REGION_LOCATION_MIN_Y0, y0),
-                ul(tags::REGION_LOCATION_MAX_X1, x1),
-                ul(tags::REGION_LOCATION_MAX_Y1, y1),
-                us(tags::PHYSICAL_UNITS_X_DIRECTION, 3),
-                us(tags::PHYSICAL_UNITS_Y_DIRECTION, 3),
-                fd(tags::PHYSICAL_DELTA_X, delta_cm),
-                fd(tags::PHYSICAL_DELTA_Y, delta_cm),
-            ])
+            crate::common::calibrated_region((x0, y0, x1, y1), delta_cm)
         })
         .collect::<Vec<_>>();
-    DataElement::new(
-        tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
-        VR::SQ,
+    dicom_core::DataElement::new(
+        dicom_dictionary_std::tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
+        dicom_core::VR::SQ,
         dicom_core::value::DataSetSequence::from(items),
     )
 }

@@ -401,21 +401,13 @@ fn header_mutations() -> Vec<(&'static str, DataElement<InMemDicomObject>)> {
     let us = |tag, v: u16| DataElement::new(tag, VR::US, PrimitiveValue::from(v));
     let text = |tag, vr, v: &str| DataElement::new(tag, vr, PrimitiveValue::from(v));
     let region = |x0: u32, y0: u32, x1: u32, y1: u32, delta: f64| {
-        let ul = |tag, v: u32| DataElement::new(tag, VR::UL, PrimitiveValue::from(v));
         DataElement::new(
             tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
             VR::SQ,
-            DataSetSequence::from(vec![InMemDicomObject::from_element_iter([
-                us(tags::REGION_SPATIAL_FORMAT, 1),
-                ul(tags::REGION_LOCATION_MIN_X0, x0),
-                ul(tags::REGION_LOCATION_MIN_Y0, y0),
-                ul(tags::REGION_LOCATION_MAX_X1, x1),
-                ul(tags::REGION_LOCATION_MAX_Y1, y1),
-                us(tags::PHYSICAL_UNITS_X_DIRECTION, 3),
-                us(tags::PHYSICAL_UNITS_Y_DIRECTION, 3),
-                DataElement::new(tags::PHYSICAL_DELTA_X, VR::FD, PrimitiveValue::from(delta)),
-                DataElement::new(tags::PHYSICAL_DELTA_Y, VR::FD, PrimitiveValue::from(delta)),
-            ])]),
+            DataSetSequence::from(vec![crate::common::calibrated_region(
+                (x0, y0, x1, y1),
+                delta,
+            )]),
         )
     };
     vec![

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use dicom_core::value::DataSetSequence;
 use dicom_core::{DataElement, PrimitiveValue, VR};
 use dicom_dictionary_std::tags;
-use dicom_object::InMemDicomObject;
 use echolabel::app::NoticeLevel;
 use echolabel::store::Project;
 use eframe::egui::{Key, Pos2};
@@ -43,24 +42,6 @@ impl Hostile {
         };
         (30 + 200 * at / length.max(1)) as u8
     }
-}
-
-fn region_item(bounds: (u32, u32, u32, u32), cm_per_pixel: f64) -> InMemDicomObject {
-    let ul = |tag, value: u32| DataElement::new(tag, VR::UL, PrimitiveValue::from(value));
-    let us = |tag, value: u16| DataElement::new(tag, VR::US, PrimitiveValue::from(value));
-    let fd = |tag, value: f64| DataElement::new(tag, VR::FD, PrimitiveValue::from(value));
-    InMemDicomObject::from_element_iter([
-        us(tags::REGION_SPATIAL_FORMAT, 1),
-        us(tags::REGION_DATA_TYPE, 1),
-        ul(tags::REGION_LOCATION_MIN_X0, bounds.0),
-        ul(tags::REGION_LOCATION_MIN_Y0, bounds.1),
-        ul(tags::REGION_LOCATION_MAX_X1, bounds.2),
-        ul(tags::REGION_LOCATION_MAX_Y1, bounds.3),
-        us(tags::PHYSICAL_UNITS_X_DIRECTION, 3),
-        us(tags::PHYSICAL_UNITS_Y_DIRECTION, 3),
-        fd(tags::PHYSICAL_DELTA_X, cm_per_pixel),
-        fd(tags::PHYSICAL_DELTA_Y, cm_per_pixel),
-    ])
 }
 
 /// Rewrites a phantom clip (8-bit MONOCHROME2 US multi-frame) as `clip`.
@@ -111,7 +92,7 @@ fn write_hostile(template: &Path, folder: &Path, index: usize, clip: &Hostile) {
         object.put(DataElement::new(
             tags::SEQUENCE_OF_ULTRASOUND_REGIONS,
             VR::SQ,
-            DataSetSequence::from(vec![region_item(bounds, cm_per_pixel)]),
+            DataSetSequence::from(vec![crate::common::calibrated_region(bounds, cm_per_pixel)]),
         ));
     }
     object
