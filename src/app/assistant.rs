@@ -9,6 +9,8 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::notices::Notices;
+use super::actions::Action;
+use super::command::CommandSender;
 use super::session::Session;
 use crate::jobs::{Job, JobState, Pending, Wake};
 use crate::model::tasks::{
@@ -435,8 +437,7 @@ impl Assistant {
     }
 
     /// The "Model" section of the right panel.
-    pub fn panel_ui(&mut self, ui: &mut egui::Ui) -> Option<ModelRequest> {
-        let mut request = None;
+    pub fn panel_ui(&mut self, ui: &mut egui::Ui, commands: &CommandSender) {
         ui.separator();
         ui.heading("Model");
         match &self.choice {
@@ -450,30 +451,18 @@ impl Assistant {
         };
         let ready = self.ready();
         ui.horizontal_wrapped(|ui| {
-            if ui
-                .add_enabled(ready, egui::Button::new("Propose contours (R)"))
-                .clicked()
-            {
-                request = Some(ModelRequest::ProposeContours);
-            }
-            if ui
-                .add_enabled(ready, egui::Button::new("Propose ED/ES (K)"))
-                .clicked()
-            {
-                request = Some(ModelRequest::ProposeKeyFrames);
+            for action in [Action::ProposeContours, Action::ProposeKeyFrames] {
+                let label = format!(
+                    "{} ({})",
+                    action.spec().name,
+                    action.key_text().unwrap_or_default()
+                );
+                action.button_labelled(ui, label, ready, commands);
             }
         });
         ui.horizontal_wrapped(|ui| {
             let idle = self.training.is_none() && matches!(self.device, Some(Ok(_)));
-            if ui
-                .add_enabled(idle, egui::Button::new("Train new version"))
-                .on_hover_text(
-                    "Train on the finished (submitted or accepted) contours of this project",
-                )
-                .clicked()
-            {
-                request = Some(ModelRequest::Train);
-            }
+            Action::Train.button(ui, idle, commands);
             if !self.history.is_empty() || self.training.is_some() {
                 ui.toggle_value(&mut self.show_training, "Training plot");
             }
@@ -484,7 +473,6 @@ impl Assistant {
                 frame + 1
             ));
         }
-        request
     }
 
     /// The training window: loss and validation Dice per epoch, live.

@@ -1,14 +1,62 @@
-//! Modal windows: who is annotating, importing a folder, and the keyboard help.
+//! Modal windows: who is annotating, importing a folder, and the keyboard
+//! help. Each window keeps what is typed into it; what the user decides is
+//! sent as a [`Command`].
 
 use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::shortcuts::{SHORTCUTS, describe};
+use super::actions::{ACTIONS, describe};
+use super::command::{Command, CommandSender};
 use crate::store::{Annotator, Role};
+
+/// The windows that can be open over the editor.
+#[derive(Default)]
+pub struct Dialogs {
+    pub picker: Option<AnnotatorPicker>,
+    pub import_form: Option<ImportForm>,
+    pub show_help: bool,
+    pub show_failures: bool,
+}
+
+impl Dialogs {
+    /// Whether a modal window takes the keyboard (editor shortcuts are off).
+    pub fn modal_open(&self) -> bool {
+        self.picker.is_some() || self.import_form.is_some()
+    }
+
+    /// Draws the annotator picker, the import form and the help.
+    pub fn ui(
+        &mut self,
+        ctx: &egui::Context,
+        annotators: Option<&[Annotator]>,
+        commands: &CommandSender,
+    ) {
+        if let Some(picker) = &mut self.picker
+            && let Some(annotators) = annotators
+            && let Some(choice) = picker.ui(ctx, annotators)
+        {
+            commands.send(Command::ChooseAnnotator(choice));
+        }
+        if let Some(form) = &mut self.import_form
+            && let Some(decision) = form.ui(ctx)
+        {
+            let form = self.import_form.take().expect("the form is open");
+            if let ImportDecision::Start = decision {
+                commands.send(Command::StartImport {
+                    folder: form.folder,
+                    collection: form.collection.trim().to_string(),
+                    copy: form.copy,
+                });
+            }
+        }
+        help_ui(ctx, &mut self.show_help);
+    }
+}
 
 /// The "who is annotating?" window. Returns the chosen annotator, or a new
 /// name to add, once the user confirms.
+#[derive(Debug, Clone)]
 pub enum AnnotatorChoice {
     Existing(Annotator),
     New(String),
@@ -117,21 +165,32 @@ impl ImportForm {
     }
 }
 
-/// The keyboard shortcuts, from the one table the key handling uses.
-pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
+/// The keyboard shortcuts, from the one table the key handling uses. The
+/// list scrolls inside a window that fits the screen, however small.
+fn help_ui(ctx: &egui::Context, open: &mut bool) {
+    let screen = ctx.content_rect();
     egui::Window::new("Keyboard shortcuts")
         .open(open)
         .collapsible(false)
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .max_height(screen.height() - 80.0)
         .show(ctx, |ui| {
-            egui::Grid::new("shortcuts")
+            egui::ScrollArea::vertical()
+                .max_height(screen.height() - 140.0)
+                .show(ui, |ui| shortcut_grid(ui));
+        });
+}
+
+fn shortcut_grid(ui: &mut egui::Ui) {
+    egui::Grid::new("shortcuts")
                 .num_columns(2)
                 .striped(true)
                 .show(ui, |ui| {
-                    for shortcut in SHORTCUTS {
-                        ui.monospace(describe(&shortcut.keys));
-                        ui.label(shortcut.help);
+                    for spec in ACTIONS.iter().filter(|s| !s.keys.is_empty()) {
+                        let keys: Vec<String> = spec.keys.iter().map(describe).collect();
+                        ui.monospace(keys.join(" / "));
+                        ui.label(spec.help);
                         ui.end_row();
                     }
                     ui.monospace("Mouse wheel");
@@ -147,5 +206,4 @@ pub fn help_ui(ctx: &egui::Context, open: &mut bool) {
                     ui.label("Delete it (edit tool)");
                     ui.end_row();
                 });
-        });
 }

@@ -470,7 +470,7 @@ impl Learning {
         self.reload(session);
     }
 
-    fn set_policy(&mut self, session: &Session, policy: PseudoLabelPolicy, notices: &mut Notices) {
+    pub fn set_policy(&mut self, session: &Session, policy: PseudoLabelPolicy, notices: &mut Notices) {
         session.store.write(Mutation::SetPseudoLabelPolicy(policy));
         notices.info(match policy {
             PseudoLabelPolicy::WhenAccepted => "Accepted pseudo-labels now join training",

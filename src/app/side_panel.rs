@@ -4,154 +4,153 @@
 
 use eframe::egui;
 
+use super::actions::Action;
 use super::clip_view::{DEFAULT_FPS, OpenClip};
+use super::command::{Command, CommandSender};
 use super::tools::{EditorState, Tool};
 use crate::editor::ClipDocument;
 use crate::store::AnnotationStatus;
 
-/// Buttons in the panel that act on the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PanelAction {
-    Undo,
-    Redo,
-    Smooth,
-    CopyFromOtherKeyFrame,
-    AcceptFrame,
-    DeleteContour,
-}
-
 pub fn side_panel_ui(
     ui: &mut egui::Ui,
-    editor: &mut EditorState,
-    clip: Option<&mut OpenClip>,
+    editor: &EditorState,
+    clip: Option<&OpenClip>,
     document: Option<&ClipDocument>,
     template: &str,
+    commands: &CommandSender,
     model_section: impl FnOnce(&mut egui::Ui),
-) -> Option<PanelAction> {
-    let mut action = None;
+) {
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading("Tools");
-        ui.horizontal_wrapped(|ui| {
-            for tool in Tool::ALL {
-                if ui
-                    .selectable_label(editor.tool == tool, tool.label())
-                    .clicked()
-                {
-                    editor.set_tool(tool);
-                }
-            }
-        });
-        if matches!(editor.tool, Tool::Brush | Tool::Eraser) {
-            ui.add(
-                egui::Slider::new(&mut editor.brush_radius, 1.0..=40.0)
-                    .text("brush radius px  [ ]"),
-            );
-        }
+        tools_ui(ui, editor, commands);
         ui.separator();
-        ui.heading("Structures");
-        ui.weak(format!("template: {template}"));
-        let frame = clip.as_ref().map(|c| c.playback.frame);
-        let mut chosen = None;
-        for (index, style) in editor.styles.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut style.visible, "")
-                    .on_hover_text("Show (H)");
-                ui.color_edit_button_srgba(&mut style.colour);
-                let state = frame
-                    .and_then(|f| document?.contour(f, &style.name))
-                    .map(|c| match (c.status, c.is_proposal()) {
-                        (AnnotationStatus::Draft, true) => "model proposal",
-                        (AnnotationStatus::Draft, false) => "draft",
-                        (AnnotationStatus::Submitted, _) => "submitted",
-                        (AnnotationStatus::Accepted, _) => "accepted",
-                        (AnnotationStatus::Rejected, _) => "rejected",
-                    });
-                let label = format!("{} {}", index + 1, style.name);
-                if ui
-                    .selectable_label(index == editor.structure, label)
-                    .clicked()
-                {
-                    chosen = Some(index);
-                }
-                if let Some(state) = state {
-                    ui.weak(state);
-                }
-            });
-        }
-        if let Some(index) = chosen {
-            editor.select_structure(index);
-        }
-        ui.add(egui::Slider::new(&mut editor.opacity, 0.0..=1.0).text("fill opacity"));
+        structures_ui(ui, editor, clip, document, template, commands);
         ui.separator();
         ui.heading("Contour");
         let has_document = document.is_some();
         ui.horizontal_wrapped(|ui| {
-            let undo = document.is_some_and(ClipDocument::can_undo);
-            let redo = document.is_some_and(ClipDocument::can_redo);
-            if ui
-                .add_enabled(undo, egui::Button::new("Undo"))
-                .on_hover_text("Ctrl+Z")
-                .clicked()
-            {
-                action = Some(PanelAction::Undo);
-            }
-            if ui
-                .add_enabled(redo, egui::Button::new("Redo"))
-                .on_hover_text("Ctrl+Shift+Z")
-                .clicked()
-            {
-                action = Some(PanelAction::Redo);
-            }
-            for (label, hover, panel_action) in [
-                ("Smooth", "M", PanelAction::Smooth),
-                (
-                    "Copy from other key frame",
-                    "C",
-                    PanelAction::CopyFromOtherKeyFrame,
-                ),
-                (
-                    "Delete contour",
-                    "Delete with no point selected",
-                    PanelAction::DeleteContour,
-                ),
-                (
-                    "Accept frame",
-                    "Ctrl+Enter: submit this frame's contours",
-                    PanelAction::AcceptFrame,
-                ),
+            Action::Undo.button(ui, document.is_some_and(ClipDocument::can_undo), commands);
+            Action::Redo.button(ui, document.is_some_and(ClipDocument::can_redo), commands);
+            for action in [
+                Action::Smooth,
+                Action::CopyFromOtherKeyFrame,
+                Action::DeleteContour,
+                Action::AcceptFrame,
             ] {
-                if ui
-                    .add_enabled(has_document, egui::Button::new(label))
-                    .on_hover_text(hover)
-                    .clicked()
-                {
-                    action = Some(panel_action);
-                }
+                action.button(ui, has_document, commands);
             }
         });
         model_section(ui);
         if let Some(clip) = clip {
             ui.separator();
-            ui.heading("Display");
-            ui.add(egui::Slider::new(&mut clip.view.window, 1.0..=512.0).text("window"));
-            ui.add(egui::Slider::new(&mut clip.view.level, -128.0..=383.0).text("level"));
-            ui.horizontal(|ui| {
-                if ui.button("Reset window/level").clicked() {
-                    clip.view.window = 255.0;
-                    clip.view.level = 127.5;
-                }
-                if ui.button("Fit (F)").clicked() {
-                    let fitted = super::clip_view::View::fitted(clip.record.cols, clip.record.rows);
-                    clip.view.zoom = fitted.zoom;
-                    clip.view.centre = fitted.centre;
-                }
-            });
-            ui.weak("Wheel: zoom · middle-drag: pan · right-drag: window/level");
+            display_ui(ui, clip, commands);
             ui.separator();
             metadata_ui(ui, clip);
         }
     });
-    action
+}
+
+fn tools_ui(ui: &mut egui::Ui, editor: &EditorState, commands: &CommandSender) {
+    ui.heading("Tools");
+    ui.horizontal_wrapped(|ui| {
+        for tool in Tool::ALL {
+            let action = tool.action();
+            let label = format!(
+                "{} ({})",
+                action.spec().name,
+                action.key_text().unwrap_or_default()
+            );
+            if ui
+                .selectable_label(editor.tool == tool, label)
+                .on_hover_text(action.spec().help)
+                .clicked()
+            {
+                commands.send(Command::Do(action));
+            }
+        }
+    });
+    if matches!(editor.tool, Tool::Brush | Tool::Eraser) {
+        let mut radius = editor.brush_radius;
+        let keys = [Action::BrushSmaller, Action::BrushLarger]
+            .map(|a| a.key_text().unwrap_or_default())
+            .join(" ");
+        ui.add(egui::Slider::new(&mut radius, 1.0..=40.0).text(format!("brush radius px  {keys}")));
+        if radius != editor.brush_radius {
+            commands.send(Command::SetBrushRadius(radius));
+        }
+    }
+}
+
+fn structures_ui(
+    ui: &mut egui::Ui,
+    editor: &EditorState,
+    clip: Option<&OpenClip>,
+    document: Option<&ClipDocument>,
+    template: &str,
+    commands: &CommandSender,
+) {
+    ui.heading("Structures");
+    ui.weak(format!("template: {template}"));
+    let frame = clip.map(|c| c.playback.frame);
+    let show_key = Action::ToggleStructureVisibility.key_text().unwrap_or_default();
+    for (index, style) in editor.styles.iter().enumerate() {
+        ui.horizontal(|ui| {
+            let (mut visible, mut colour) = (style.visible, style.colour);
+            ui.checkbox(&mut visible, "")
+                .on_hover_text(format!("Show ({show_key})"));
+            ui.color_edit_button_srgba(&mut colour);
+            if (visible, colour) != (style.visible, style.colour) {
+                commands.send(Command::SetStructureStyle {
+                    index,
+                    visible,
+                    colour,
+                });
+            }
+            let state = frame
+                .and_then(|f| document?.contour(f, &style.name))
+                .map(|c| match (c.status, c.is_proposal()) {
+                    (AnnotationStatus::Draft, true) => "model proposal",
+                    (AnnotationStatus::Draft, false) => "draft",
+                    (AnnotationStatus::Submitted, _) => "submitted",
+                    (AnnotationStatus::Accepted, _) => "accepted",
+                    (AnnotationStatus::Rejected, _) => "rejected",
+                });
+            let label = format!("{} {}", index + 1, style.name);
+            if ui
+                .selectable_label(index == editor.structure, label)
+                .clicked()
+            {
+                commands.send(Command::SelectStructure(index));
+            }
+            if let Some(state) = state {
+                ui.weak(state);
+            }
+        });
+    }
+    let mut opacity = editor.opacity;
+    ui.add(egui::Slider::new(&mut opacity, 0.0..=1.0).text("fill opacity"));
+    if opacity != editor.opacity {
+        commands.send(Command::SetOpacity(opacity));
+    }
+}
+
+fn display_ui(ui: &mut egui::Ui, clip: &OpenClip, commands: &CommandSender) {
+    ui.heading("Display");
+    let (mut window, mut level) = (clip.view.window, clip.view.level);
+    ui.add(egui::Slider::new(&mut window, 1.0..=512.0).text("window"));
+    ui.add(egui::Slider::new(&mut level, -128.0..=383.0).text("level"));
+    if (window, level) != (clip.view.window, clip.view.level) {
+        commands.send(Command::SetWindowLevel { window, level });
+    }
+    ui.horizontal(|ui| {
+        Action::ResetWindowLevel.button(ui, true, commands);
+        let fit = format!(
+            "{} ({})",
+            Action::FitView.spec().name,
+            Action::FitView.key_text().unwrap_or_default()
+        );
+        Action::FitView.button_labelled(ui, fit, true, commands);
+    });
+    ui.weak("Wheel: zoom · middle-drag: pan · right-drag: window/level");
 }
 
 fn metadata_ui(ui: &mut egui::Ui, clip: &OpenClip) {

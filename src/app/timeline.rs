@@ -3,60 +3,40 @@
 
 use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
+use super::actions::Action;
 use super::clip_view::{OpenClip, SPEEDS};
+use super::command::{Command, CommandSender};
 use crate::editor::ClipDocument;
 use crate::store::{KeyFrameKind, SetBy};
 
 pub const ED_COLOUR: Color32 = Color32::from_rgb(240, 90, 80);
 pub const ES_COLOUR: Color32 = Color32::from_rgb(90, 160, 255);
 
-/// What the user asked of the key frames from the timeline.
-pub enum TimelineAction {
-    ToggleKeyFrame(KeyFrameKind),
-}
-
 pub fn timeline_ui(
     ui: &mut egui::Ui,
-    clip: &mut OpenClip,
+    clip: &OpenClip,
     document: Option<&ClipDocument>,
-) -> Option<TimelineAction> {
-    let mut action = None;
+    commands: &CommandSender,
+) {
     let count = clip.frame_count();
     // Wraps on narrow windows rather than cutting the key-frame buttons off.
     ui.horizontal_wrapped(|ui| {
-        if ui
-            .button("< Prev")
-            .on_hover_text("Previous frame (←)")
-            .clicked()
-        {
-            clip.step(-1);
-        }
+        Action::PreviousFrame.button(ui, true, commands);
         let label = if clip.playback.playing {
             "Pause"
         } else {
             "Play"
         };
-        if ui
-            .button(label)
-            .on_hover_text("Play / pause (Space)")
-            .clicked()
-        {
-            clip.playback.playing = !clip.playback.playing;
-        }
-        if ui
-            .button("Next >")
-            .on_hover_text("Next frame (→)")
-            .clicked()
-        {
-            clip.step(1);
-        }
+        Action::PlayPause.button_labelled(ui, label, true, commands);
+        Action::NextFrame.button(ui, true, commands);
         let frame = clip.playback.frame;
         ui.separator();
-        for (kind, key, colour) in [
-            (KeyFrameKind::EndDiastole, "D", ED_COLOUR),
-            (KeyFrameKind::EndSystole, "S", ES_COLOUR),
+        for (kind, action, colour) in [
+            (KeyFrameKind::EndDiastole, Action::MarkEndDiastole, ED_COLOUR),
+            (KeyFrameKind::EndSystole, Action::MarkEndSystole, ES_COLOUR),
         ] {
             let marked = document.is_some_and(|d| d.key_frame(frame, kind).is_some());
+            let key = action.key_text().unwrap_or_default();
             let text = egui::RichText::new(format!("{} ({key})", kind.as_str())).color(colour);
             let button =
                 ui.add_enabled(document.is_some(), egui::Button::new(text).selected(marked));
@@ -69,20 +49,29 @@ pub fn timeline_ui(
                 None => format!("Mark this frame as {}", kind.as_str()),
             };
             if button.on_hover_text(hover).clicked() {
-                action = Some(TimelineAction::ToggleKeyFrame(kind));
+                commands.send(Command::Do(action));
             }
         }
         ui.separator();
-        ui.toggle_value(&mut clip.playback.looping, "Loop")
-            .on_hover_text("Loop (L)");
+        if ui
+            .selectable_label(clip.playback.looping, Action::ToggleLoop.spec().name)
+            .on_hover_text(Action::ToggleLoop.tooltip())
+            .clicked()
+        {
+            commands.send(Command::Do(Action::ToggleLoop));
+        }
+        let mut speed = clip.playback.speed;
         egui::ComboBox::from_label("speed")
             .width(60.0)
-            .selected_text(format!("{}×", clip.playback.speed))
+            .selected_text(format!("{speed}×"))
             .show_ui(ui, |ui| {
-                for speed in SPEEDS {
-                    ui.selectable_value(&mut clip.playback.speed, speed, format!("{speed}×"));
+                for choice in SPEEDS {
+                    ui.selectable_value(&mut speed, choice, format!("{choice}×"));
                 }
             });
+        if speed != clip.playback.speed {
+            commands.send(Command::SetSpeed(speed));
+        }
         let time_ms = f64::from(frame) * 1000.0 / clip.fps();
         let position = format!(
             "frame {:>3} / {}  ·  {:>6.0} ms  ·  {:.0} fps",
@@ -97,12 +86,16 @@ pub fn timeline_ui(
                 .wrap_mode(egui::TextWrapMode::Extend),
         );
     });
-    scrubber_ui(ui, clip, document);
-    action
+    scrubber_ui(ui, clip, document, commands);
 }
 
 /// One cell per frame: click or drag to move; ED/ES and annotated frames marked.
-fn scrubber_ui(ui: &mut egui::Ui, clip: &mut OpenClip, document: Option<&ClipDocument>) {
+fn scrubber_ui(
+    ui: &mut egui::Ui,
+    clip: &OpenClip,
+    document: Option<&ClipDocument>,
+    commands: &CommandSender,
+) {
     let count = clip.frame_count().max(1);
     let (rect, response) = ui.allocate_exact_size(
         Vec2::new(ui.available_width(), 34.0),
@@ -175,7 +168,7 @@ fn scrubber_ui(ui: &mut egui::Ui, clip: &mut OpenClip, document: Option<&ClipDoc
         let frame = ((pointer.x - rect.left()) / cell)
             .floor()
             .clamp(0.0, (count - 1) as f32) as u32;
-        clip.go_to(frame);
+        commands.send(Command::GoToFrame(frame));
     }
     response.on_hover_text("Frames: click or drag to move. Lines mark ED (red) and ES (blue), \"?\" while a model's proposal is unconfirmed; dots mark frames with contours.");
 }

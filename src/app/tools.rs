@@ -2,10 +2,15 @@
 
 use eframe::egui::Color32;
 
+use serde::{Deserialize, Serialize};
+
+use super::actions::Action;
+use super::preferences::{Preferences, StructurePreference};
+
 use crate::geometry::{Mask, Point};
 
 /// The tool under the mouse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tool {
     /// Drag points, click an edge to insert one, right-click a point to delete it.
     Edit,
@@ -20,12 +25,13 @@ pub enum Tool {
 impl Tool {
     pub const ALL: [Tool; 4] = [Tool::Edit, Tool::Pen, Tool::Brush, Tool::Eraser];
 
-    pub fn label(self) -> &'static str {
+    /// The action that picks this tool (its name and key are in the table).
+    pub fn action(self) -> Action {
         match self {
-            Tool::Edit => "Edit (V)",
-            Tool::Pen => "Pen (P)",
-            Tool::Brush => "Brush (B)",
-            Tool::Eraser => "Eraser (E)",
+            Tool::Edit => Action::EditTool,
+            Tool::Pen => Action::PenTool,
+            Tool::Brush => Action::BrushTool,
+            Tool::Eraser => Action::EraserTool,
         }
     }
 }
@@ -87,20 +93,23 @@ pub struct EditorState {
 }
 
 impl EditorState {
-    pub fn new(structures: &[String]) -> EditorState {
+    /// The tool, opacity and brush a person used last; structures come with
+    /// the project's template ([`EditorState::set_structures`]).
+    pub fn with_preferences(preferences: &Preferences) -> EditorState {
         EditorState {
-            tool: Tool::Edit,
+            tool: preferences.tool,
             structure: 0,
-            styles: styles_for(structures),
-            opacity: 0.3,
-            brush_radius: 6.0,
+            styles: Vec::new(),
+            opacity: preferences.opacity,
+            brush_radius: preferences.brush_radius,
             selected: None,
             gesture: None,
         }
     }
 
-    /// Follows the template's structures, keeping the styles of those that remain.
-    pub fn set_structures(&mut self, structures: &[String]) {
+    /// Follows the template's structures, keeping the styles of those that
+    /// remain, else the remembered ones, else the palette's.
+    pub fn set_structures(&mut self, structures: &[String], preferences: &Preferences) {
         let names: Vec<&String> = self.styles.iter().map(|s| &s.name).collect();
         if names.iter().copied().eq(structures.iter()) {
             return;
@@ -109,14 +118,50 @@ impl EditorState {
         self.styles = styles_for(structures)
             .into_iter()
             .map(|style| {
-                old.iter()
-                    .find(|o| o.name == style.name)
-                    .cloned()
-                    .unwrap_or(style)
+                if let Some(kept) = old.iter().find(|o| o.name == style.name) {
+                    return kept.clone();
+                }
+                match preferences.structures.get(&style.name) {
+                    Some(remembered) => StructureStyle {
+                        colour: Color32::from_rgba_unmultiplied(
+                            remembered.colour[0],
+                            remembered.colour[1],
+                            remembered.colour[2],
+                            remembered.colour[3],
+                        ),
+                        visible: remembered.visible,
+                        ..style
+                    },
+                    None => style,
+                }
             })
             .collect();
         self.structure = self.structure.min(self.styles.len().saturating_sub(1));
         self.gesture = None;
+    }
+
+    pub fn set_style(&mut self, index: usize, visible: bool, colour: Color32) {
+        if let Some(style) = self.styles.get_mut(index) {
+            style.visible = visible;
+            style.colour = colour;
+        }
+    }
+
+    /// Writes what a person chose into `preferences` (structures not on
+    /// screen keep what was remembered of them).
+    pub fn remember(&self, preferences: &mut Preferences) {
+        preferences.tool = self.tool;
+        preferences.opacity = self.opacity;
+        preferences.brush_radius = self.brush_radius;
+        for style in &self.styles {
+            preferences.structures.insert(
+                style.name.clone(),
+                StructurePreference {
+                    colour: style.colour.to_srgba_unmultiplied(),
+                    visible: style.visible,
+                },
+            );
+        }
     }
 
     pub fn active_name(&self) -> Option<&str> {

@@ -2,10 +2,18 @@
 //! on one clip, every change as an undoable step, and for each step the writes
 //! that save it. The desktop shows and edits a [`ClipDocument`]; the store
 //! thread applies the [`Persist`] values it returns, so every edit is saved
-//! the moment it is made and undo is saved the same way.
+//! the moment it is made and undo is saved the same way. The editing rules
+//! the desktop applies (which key frame is next, which one to copy from,
+//! how Smooth smooths, what a takeover copies) live here too, with tests.
 
 mod document;
+mod navigation;
 mod persist;
+mod smoothing;
+mod takeover;
 
 pub use document::{ClipDocument, ContourState, KeyFrameMark};
+pub use navigation::{other_key_frame, step_key_frame};
 pub use persist::{Mutation, Persist};
+pub use smoothing::smooth_for_editing;
+pub use takeover::{TakeoverPlan, plan_takeover};

@@ -2,6 +2,7 @@
 //! and GPU stacks once more).
 
 mod active;
+mod architecture;
 mod cli;
 mod common;
 mod dicom_bad;

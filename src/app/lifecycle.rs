@@ -1,0 +1,390 @@
+//! The project's life cycle: which project is open, making the demo,
+//! picking folders, importing, choosing who annotates, and leaving a project
+//! (quitting, opening another) only once its changes are saved or the user
+//! chose to keep them in the journal.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+
+use super::EchoLabelApp;
+use super::dialogs::{AnnotatorChoice, AnnotatorPicker, ImportForm};
+use super::saving::{self, AfterLeave, LeaveChoice};
+use super::session::Session;
+use crate::demo::create_demo_project;
+use crate::editor::Mutation;
+use crate::jobs::{Job, JobState, Shutdown};
+use crate::store::{ImportOptions, ImportSummary, Project, import_folder};
+
+/// Work the app waits for.
+pub enum Background {
+    Demo(Job<Result<PathBuf, String>>),
+    Import(Job<Result<ImportSummary, String>>),
+    PickFolder(std::sync::mpsc::Receiver<Option<PathBuf>>, FolderPurpose),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderPurpose {
+    Import,
+    OpenProject,
+    NewProject,
+}
+
+/// Leaving the open project.
+#[derive(Default)]
+pub struct Leaving {
+    /// Asked for while changes were unsaved: what to do once they are.
+    after: Option<AfterLeave>,
+    /// The user chose to quit; the next close request goes through.
+    pub quitting: bool,
+}
+
+impl Leaving {
+    pub fn asking(&self) -> bool {
+        self.after.is_some()
+    }
+}
+
+impl EchoLabelApp {
+    /// Opens the project given, else the last one, else the demo.
+    pub(super) fn start(&mut self) {
+        let start = self
+            .options
+            .project
+            .clone()
+            .or_else(|| self.settings.last_project.clone().filter(|p| is_project(p)));
+        match start {
+            Some(root) => self.open_project(&root, false),
+            None => self.leave_then(AfterLeave::OpenDemo),
+        }
+    }
+
+    /// Opens `root` once the open project is left: at once when everything
+    /// is saved, else after asking ([`saving::leave_dialog`]).
+    pub(super) fn open_project(&mut self, root: &Path, create: bool) {
+        self.leave_then(AfterLeave::Open {
+            root: root.to_path_buf(),
+            create,
+        });
+    }
+
+    /// Does `after` now if the open project has nothing unsaved, else asks first.
+    pub(super) fn leave_then(&mut self, after: AfterLeave) {
+        if self.session.as_ref().is_some_and(|s| !s.is_settled()) {
+            self.leaving.after = Some(after);
+            return;
+        }
+        self.leaving.after = None;
+        self.close_session();
+        match after {
+            AfterLeave::Quit => {
+                self.leaving.quitting = true;
+                if let Some(ctx) = self.ctx.get() {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+            AfterLeave::Open { root, create } => self.switch_project(&root, create),
+            AfterLeave::OpenDemo => self.start_demo(),
+        }
+    }
+
+    /// Stops the open project's store thread (waiting for it); what it could
+    /// not save stays in the project's journal.
+    pub(super) fn close_session(&mut self) {
+        if let Some(session) = self.session.take()
+            && let Shutdown::Kept(count) = session.close()
+        {
+            self.notices.info(format!(
+                "{count} unsaved change(s) are kept in the project's journal; they are saved when it is opened again"
+            ));
+        }
+    }
+
+    fn switch_project(&mut self, root: &Path, create: bool) {
+        let session = Session::open(root, create, self.wake());
+        self.assistant.project_opened(&session);
+        self.learning.project_opened(&session);
+        self.takeover = None;
+        self.session = Some(session);
+        self.dialogs.picker = None;
+        self.settings.opened(root);
+        self.save_settings();
+    }
+
+    /// Opens the demo project, generating it first when it does not exist.
+    fn start_demo(&mut self) {
+        let root = self.options.demo_dir.clone();
+        if is_project(&root)
+            && Project::open(&root).is_ok_and(|p| p.clips(None).is_ok_and(|c| !c.is_empty()))
+        {
+            self.open_project(&root, false);
+            return;
+        }
+        let job = Job::spawn("demo project", self.wake(), move |progress| {
+            create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
+                .map(|()| root)
+                .map_err(|e| e.to_string())
+        });
+        self.background.push(Background::Demo(job));
+    }
+
+    pub(super) fn save_settings(&mut self) {
+        if let Err(error) = self.settings.save_to(&self.options.config_dir) {
+            self.notices.error(format!(
+                "cannot save settings in {}: {error}",
+                self.options.config_dir.display()
+            ));
+        }
+    }
+
+    /// Takes what the app's own workers finished.
+    pub(super) fn poll_background(&mut self) {
+        let mut still_running = Vec::new();
+        for mut job in std::mem::take(&mut self.background) {
+            match &mut job {
+                Background::Demo(demo) => match demo.poll() {
+                    JobState::Running { .. } => still_running.push(job),
+                    JobState::Finished(Ok(root)) => self.open_project(&root, false),
+                    JobState::Finished(Err(message)) => self
+                        .notices
+                        .error(format!("creating the demo project: {message}")),
+                    JobState::Failed(message) => self.notices.error(message),
+                },
+                Background::Import(import) => match import.poll() {
+                    JobState::Running { .. } => still_running.push(job),
+                    JobState::Finished(result) => {
+                        match result {
+                            Ok(summary) => self.import_finished(&summary),
+                            Err(message) => self.notices.error(format!("import: {message}")),
+                        }
+                        if let Some(session) = &mut self.session {
+                            session.reload();
+                        }
+                    }
+                    JobState::Failed(message) => self.notices.error(message),
+                },
+                Background::PickFolder(receiver, purpose) => match receiver.try_recv() {
+                    Ok(Some(folder)) => self.folder_picked(folder, *purpose),
+                    Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {}
+                    Err(std::sync::mpsc::TryRecvError::Empty) => still_running.push(job),
+                },
+            }
+        }
+        self.background.extend(still_running);
+    }
+
+    fn import_finished(&mut self, summary: &ImportSummary) {
+        if summary.failed.is_empty() {
+            self.notices.info(format!("Import finished: {summary}"));
+            return;
+        }
+        let first: Vec<String> = summary
+            .failed
+            .iter()
+            .take(3)
+            .map(|(path, message)| format!("{}: {message}", path.display()))
+            .collect();
+        let more = if summary.failed.len() > 3 { "\n…" } else { "" };
+        self.notices.error(format!(
+            "Import finished: {summary}. Could not import:\n{}{more}",
+            first.join("\n"),
+        ));
+    }
+
+    /// Picks the annotator named on the command line, or asks.
+    pub(super) fn choose_annotator_without_asking(&mut self) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        if session.annotator.is_some() {
+            return;
+        }
+        let Some(meta) = &session.meta else { return };
+        if let Some(name) = &self.options.annotator
+            && let Some(annotator) = meta.annotators.iter().find(|a| &a.name == name)
+        {
+            let annotator = annotator.clone();
+            session.choose_annotator(annotator);
+            return;
+        }
+        if self.dialogs.picker.is_none() {
+            let remembered = self
+                .settings
+                .annotator_by_project
+                .get(session.root())
+                .cloned();
+            self.dialogs.picker = Some(AnnotatorPicker {
+                selected: meta
+                    .annotators
+                    .iter()
+                    .find(|a| Some(&a.name) == remembered.as_ref())
+                    .map(|a| a.id),
+                new_name: String::new(),
+            });
+        }
+    }
+
+    /// Forgets who is annotating, so the picker asks again.
+    pub(super) fn change_annotator(&mut self) {
+        if let Some(session) = &mut self.session {
+            session.annotator = None;
+            self.options.annotator = None;
+        }
+    }
+
+    pub(super) fn annotator_chosen(&mut self, choice: AnnotatorChoice) {
+        let Some(session) = &mut self.session else {
+            return;
+        };
+        let name = match &choice {
+            AnnotatorChoice::Existing(annotator) => annotator.name.clone(),
+            AnnotatorChoice::New(name) => name.clone(),
+        };
+        self.settings
+            .annotator_by_project
+            .insert(session.root().to_path_buf(), name.clone());
+        match choice {
+            AnnotatorChoice::Existing(annotator) => session.choose_annotator(annotator),
+            AnnotatorChoice::New(name) => {
+                // Added on the store thread; picked by name once the project
+                // has been read again.
+                session.store.write(Mutation::AddAnnotator { name: name.clone() });
+                self.options.annotator = Some(name);
+            }
+        }
+        session.reload();
+        self.dialogs.picker = None;
+        self.save_settings();
+    }
+
+    fn folder_picked(&mut self, folder: PathBuf, purpose: FolderPurpose) {
+        match purpose {
+            FolderPurpose::Import => {
+                let collection = folder
+                    .file_name()
+                    .map_or("Imported".into(), |n| n.to_string_lossy().into_owned());
+                self.dialogs.import_form = Some(ImportForm {
+                    folder,
+                    collection,
+                    copy: self.preferences.import_copy,
+                });
+            }
+            FolderPurpose::OpenProject => {
+                if is_project(&folder) {
+                    self.open_project(&folder, false);
+                } else {
+                    self.notices.error(format!("{}: no EchoLabel project here (no {}). Use Project > New project… to make one.", folder.display(), crate::store::DATABASE_FILE));
+                }
+            }
+            FolderPurpose::NewProject => self.open_project(&folder, true),
+        }
+    }
+
+    /// Asks for a folder on a thread of its own (the native dialog blocks it).
+    pub(super) fn pick_folder(&mut self, purpose: FolderPurpose) {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let wake = self.wake();
+        let title = match purpose {
+            FolderPurpose::Import => "Import a folder of DICOM clips",
+            FolderPurpose::OpenProject => "Open an EchoLabel project folder",
+            FolderPurpose::NewProject => "Choose an empty folder for the new project",
+        };
+        let spawned = std::thread::Builder::new()
+            .name("folder dialog".into())
+            .spawn(move || {
+                let folder = rfd::FileDialog::new().set_title(title).pick_folder();
+                let _ = sender.send(folder);
+                wake();
+            });
+        match spawned {
+            Ok(_) => self
+                .background
+                .push(Background::PickFolder(receiver, purpose)),
+            Err(error) => self
+                .notices
+                .error(format!("cannot open the folder dialog: {error}")),
+        }
+    }
+
+    /// Starts importing `folder` into the open project.
+    pub(super) fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
+        let Some(session) = &self.session else { return };
+        if self
+            .background
+            .iter()
+            .any(|b| matches!(b, Background::Import(_)))
+        {
+            self.notices.info("An import is already running.");
+            return;
+        }
+        self.preferences.import_copy = copy;
+        let root = session.root().to_path_buf();
+        let job = Job::spawn("import", self.wake(), move |progress| {
+            let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+            import_folder(
+                &mut project,
+                &folder,
+                &collection,
+                &ImportOptions {
+                    copy_into_project: copy,
+                },
+                |done, total, file| {
+                    let name = file
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    progress.report(
+                        done as f32 / total.max(1) as f32,
+                        format!("importing {done}/{total}: {name}"),
+                    );
+                },
+                progress.cancel_flag(),
+            )
+            .map_err(|e| e.to_string())
+        });
+        self.background.push(Background::Import(job));
+    }
+
+    /// Goes on with leaving the project once everything is saved, or asks.
+    pub(super) fn leave_ui(&mut self, ctx: &egui::Context) {
+        let Some(after) = self.leaving.after.clone() else {
+            return;
+        };
+        let Some(session) = &self.session else {
+            self.leave_then(after);
+            return;
+        };
+        if session.is_settled() {
+            self.leave_then(after);
+            return;
+        }
+        // Saving may finish by itself: look again soon.
+        ctx.request_repaint_after(std::time::Duration::from_millis(200));
+        if let Some(choice) = saving::leave_dialog(ctx, &session.store, &after) {
+            self.commands.sender().send(super::Command::Leave(choice));
+        }
+    }
+
+    /// The answer to the leave question.
+    pub(super) fn leave_choice(&mut self, choice: LeaveChoice) {
+        let Some(after) = self.leaving.after.clone() else {
+            return;
+        };
+        match choice {
+            LeaveChoice::Retry => {
+                if let Some(session) = &self.session {
+                    session.store.retry();
+                }
+            }
+            LeaveChoice::Stay => self.leaving.after = None,
+            LeaveChoice::LeaveKeepingJournal => {
+                self.leaving.after = None;
+                self.close_session();
+                self.leave_then(after);
+            }
+        }
+    }
+}
+
+pub(super) fn is_project(root: &Path) -> bool {
+    root.join(crate::store::DATABASE_FILE).is_file()
+}
