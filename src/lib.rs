@@ -1,7 +1,8 @@
 //! EchoLabel: a desktop workbench for building a biobank of expert annotations
 //! of echocardiography clips.
 //!
-//! Everything but the user interface lives in modules that never import egui:
+//! Everything but the user interface lives in modules that never import the
+//! UI toolkit:
 //! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
 //! contour work, [`downsample`] shrinks images too large to show, [`jobs`]

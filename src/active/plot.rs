@@ -68,7 +68,8 @@ pub fn write_learning_curves(
     })
 }
 
-/// plotters draws text only with a registered font: egui's bundled one.
+/// plotters draws text only with a registered font: the one the desktop UI
+/// bundles (Ubuntu Light, from `epaint_default_fonts`).
 fn register_font() {
     static REGISTER: Once = Once::new();
     REGISTER.call_once(|| {

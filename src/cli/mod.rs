@@ -85,6 +85,15 @@ pub enum Command {
     Bench(bench::BenchCommand),
 }
 
+impl Command {
+    /// Whether the command runs without a window (all but `screenshot`):
+    /// then it must not touch the display stack (see
+    /// [`crate::model::HEADLESS_VULKAN_ENV`]).
+    pub fn is_headless(&self) -> bool {
+        !matches!(self, Command::Screenshot { .. })
+    }
+}
+
 /// The device a model command runs on (`--device`, else `ECHOLABEL_DEVICE`,
 /// else a GPU if there is one), announced on stderr.
 fn compute_device(

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 
@@ -49,7 +48,8 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         &args.collection,
         &options,
         |done, total, path| eprint!("\r\x1b[2K[{}/{total}] {}", done + 1, path.display()),
-        &AtomicBool::new(false),
+        // The command line has no cancel button: a token nobody cancels.
+        crate::jobs::CancelToken::new().as_flag(),
     )?;
     eprintln!();
     for (_, reason) in &summary.conflicts {

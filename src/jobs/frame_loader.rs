@@ -7,10 +7,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
-use super::Wake;
+use super::{CancelToken, Wake};
 use crate::dicom::{Clip, ClipError, ClipInfo, PatientSalt};
 
 /// One decoded frame as RGBA (what the GPU viewer uploads).
@@ -76,7 +76,7 @@ impl FrameWindow {
 pub struct FrameLoader {
     events: Receiver<LoaderEvent>,
     focus: Arc<AtomicU32>,
-    stop: Arc<AtomicBool>,
+    stop: CancelToken,
 }
 
 /// Decoded frames kept per clip: 1 GiB covers a few hundred frames of 800×600.
@@ -87,7 +87,7 @@ impl FrameLoader {
     pub fn spawn(path: &Path, salt: PatientSalt, budget_bytes: u64, wake: Wake) -> FrameLoader {
         let (sender, events) = channel();
         let focus = Arc::new(AtomicU32::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = CancelToken::new();
         let (worker_focus, worker_stop) = (focus.clone(), stop.clone());
         let path = path.to_path_buf();
         let spawned = std::thread::Builder::new()
@@ -137,7 +137,7 @@ impl FrameLoader {
 
 impl Drop for FrameLoader {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.cancel();
     }
 }
 
@@ -147,12 +147,12 @@ fn decode_frames(
     clip: &Clip,
     window: FrameWindow,
     focus: &AtomicU32,
-    stop: &AtomicBool,
+    stop: &CancelToken,
     send: &dyn Fn(LoaderEvent) -> bool,
 ) {
     let mut held = vec![false; window.frames as usize];
     let mut failed = vec![false; window.frames as usize];
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.is_cancelled() {
         let now = focus.load(Ordering::Relaxed) % window.frames.max(1);
         for (index, kept) in held.iter_mut().enumerate() {
             *kept &= window.contains(now, index as u32);

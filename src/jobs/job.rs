@@ -1,11 +1,13 @@
 //! A named background job: runs a closure on its own thread, reports a
 //! fraction and a message, can be cancelled, and hands back its result once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 
-use super::Wake;
+use super::{CancelToken, Wake};
 
 /// The worker's side: report progress and check for cancellation.
 #[derive(Clone)]
@@ -15,27 +17,68 @@ pub struct Progress {
 }
 
 struct Shared {
-    cancel: AtomicBool,
+    cancel: CancelToken,
     status: Mutex<(f32, String)>,
+}
+
+impl Shared {
+    fn status(&self) -> (f32, String) {
+        // A worker that panicked mid-report leaves the last status readable.
+        match self.status.lock() {
+            Ok(status) => status.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
 }
 
 impl Progress {
     /// Reports how far the job is (0..=1) and what it is doing.
     pub fn report(&self, fraction: f32, message: impl Into<String>) {
-        if let Ok(mut status) = self.shared.status.lock() {
-            *status = (fraction.clamp(0.0, 1.0), message.into());
-        }
+        let message = message.into();
+        let mut status = match self.shared.status.lock() {
+            Ok(status) => status,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *status = (fraction.clamp(0.0, 1.0), message);
+        drop(status);
         (self.wake)();
     }
 
     /// Whether the user asked the job to stop; check it between batches.
     pub fn cancelled(&self) -> bool {
-        self.shared.cancel.load(Ordering::Relaxed)
+        self.shared.cancel.is_cancelled()
+    }
+
+    /// The job's cancel token, to hand on to work that takes one.
+    pub fn token(&self) -> &CancelToken {
+        &self.shared.cancel
     }
 
     /// The flag itself, for library calls that take `&AtomicBool`.
     pub fn cancel_flag(&self) -> &AtomicBool {
-        &self.shared.cancel
+        self.shared.cancel.as_flag()
+    }
+}
+
+/// Why a job has no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// The work panicked; `message` is the panic's.
+    #[error("{name} failed unexpectedly: {message}")]
+    Panicked { name: String, message: String },
+    /// The work's thread ended (or never started) without a result.
+    #[error("{name} stopped unexpectedly")]
+    Stopped { name: String },
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_string()
     }
 }
 
@@ -54,7 +97,8 @@ pub enum JobState<T> {
 pub struct Job<T> {
     name: String,
     shared: Arc<Shared>,
-    result: Receiver<T>,
+    /// `Err` carries the message of a panic.
+    result: Receiver<Result<T, String>>,
     done: bool,
 }
 
@@ -67,7 +111,7 @@ impl<T: Send + 'static> Job<T> {
     ) -> Job<T> {
         let name = name.into();
         let shared = Arc::new(Shared {
-            cancel: AtomicBool::new(false),
+            cancel: CancelToken::new(),
             status: Mutex::new((0.0, String::new())),
         });
         let (sender, result) = channel();
@@ -78,7 +122,9 @@ impl<T: Send + 'static> Job<T> {
         let spawned = std::thread::Builder::new()
             .name(name.clone())
             .spawn(move || {
-                let value = work(&progress);
+                // The panic hook has logged the panic by the time it is caught here.
+                let value = std::panic::catch_unwind(AssertUnwindSafe(|| work(&progress)))
+                    .map_err(|payload| panic_message(payload.as_ref()));
                 // The receiver is gone only when the UI dropped the job.
                 let _ = sender.send(value);
                 wake();
@@ -101,21 +147,22 @@ impl<T: Send + 'static> Job<T> {
 
     /// Asks the job to stop at its next check.
     pub fn cancel(&self) {
-        self.shared.cancel.store(true, Ordering::Relaxed);
+        self.shared.cancel.cancel();
     }
 
     /// Whether cancellation was asked for.
     pub fn is_cancelling(&self) -> bool {
-        self.shared.cancel.load(Ordering::Relaxed)
+        self.shared.cancel.is_cancelled()
+    }
+
+    /// The job's cancel token (cancelling it cancels the job).
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.shared.cancel
     }
 
     /// The last reported fraction and message, without taking the result.
     pub fn status(&self) -> (f32, String) {
-        self.shared
-            .status
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.shared.status()
     }
 
     /// The job's state; `Finished` is returned once, then the job stays `Failed`.
@@ -123,20 +170,35 @@ impl<T: Send + 'static> Job<T> {
         if self.done {
             return JobState::Failed(format!("{} already finished", self.name));
         }
-        match self.result.try_recv() {
-            Ok(value) => {
-                self.done = true;
-                JobState::Finished(value)
-            }
-            Err(TryRecvError::Empty) => {
+        match self.try_finish() {
+            Some(Ok(value)) => JobState::Finished(value),
+            Some(Err(error)) => JobState::Failed(error.to_string()),
+            None => {
                 let (fraction, message) = self.status();
                 JobState::Running { fraction, message }
             }
-            Err(TryRecvError::Disconnected) => {
-                self.done = true;
-                JobState::Failed(format!("{} stopped unexpectedly", self.name))
-            }
         }
+    }
+
+    /// The result once there is one (given once), `None` while it runs or
+    /// after it was given.
+    pub(crate) fn try_finish(&mut self) -> Option<Result<T, JobError>> {
+        if self.done {
+            return None;
+        }
+        let outcome = match self.result.try_recv() {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(message)) => Err(JobError::Panicked {
+                name: self.name.clone(),
+                message,
+            }),
+            Err(TryRecvError::Empty) => return None,
+            Err(TryRecvError::Disconnected) => Err(JobError::Stopped {
+                name: self.name.clone(),
+            }),
+        };
+        self.done = true;
+        Some(outcome)
     }
 }
 
@@ -194,6 +256,9 @@ mod tests {
     #[test]
     fn a_panicking_job_fails_instead_of_hanging() {
         let mut job: Job<()> = Job::spawn("boom", no_wake(), |_| panic!("worker broke"));
-        assert!(matches!(wait(&mut job), JobState::Failed(_)));
+        match wait(&mut job) {
+            JobState::Failed(message) => assert!(message.contains("worker broke"), "{message}"),
+            _ => panic!("the job did not fail"),
+        }
     }
 }

@@ -1,19 +1,26 @@
 //! Work that must never run on the UI thread: named background jobs with
-//! progress and cancellation ([`Job`]), the one thread that talks to the
-//! project database for the app ([`StoreThread`]), and the decoding of a
-//! clip's frames for the viewer ([`FrameLoader`]).
+//! progress and cancellation ([`Job`], all of the app's in one
+//! [`JobRegistry`]), the one thread that talks to the project database for
+//! the app ([`StoreThread`]), the decoding of a clip's frames for the viewer
+//! ([`FrameLoader`]) and of small frames for grids ([`ThumbnailWorker`]).
 //!
-//! Both report through channels and a `wake` callback, so the UI (which
-//! passes `egui::Context::request_repaint`) redraws when something arrives
-//! while this module stays free of egui.
+//! All report through channels and a `wake` callback, so the UI (which
+//! passes the UI toolkit's repaint request) redraws when something arrives
+//! while this module stays free of the desktop UI.
 
+mod cancel;
 mod frame_loader;
 mod job;
+mod registry;
 mod store_thread;
+mod thumbnails;
 
+pub use cancel::CancelToken;
 pub use frame_loader::{DecodedFrame, FRAME_BUDGET_BYTES, FrameLoader, FrameWindow, LoaderEvent};
-pub use job::{Job, JobState, Progress};
+pub use job::{Job, JobError, JobState, Progress};
+pub use registry::{Finished, JobId, JobKind, JobRegistry, JobRow, Refused};
 pub use store_thread::{FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread};
+pub use thumbnails::{ThumbnailClient, ThumbnailError, ThumbnailWorker, frame_thumbnail};
 
 use std::sync::Arc;
 

@@ -12,6 +12,26 @@ use burn::prelude::*;
 /// The environment variable that picks the device.
 pub const DEVICE_ENV: &str = "ECHOLABEL_DEVICE";
 
+/// The environment a process without a window sets before its first thread
+/// starts, so probing the GPU stays off the display server.
+///
+/// wgpu enables the Wayland and X11 surface extensions on every Vulkan
+/// instance it creates, and Mesa's implicit layer `VK_LAYER_MESA_device_select`
+/// answers an instance with those extensions by connecting to the Wayland
+/// compositor (and the X server) to learn which GPU drives the screen. Without
+/// a desktop session libwayland then prints "error: XDG_RUNTIME_DIR is invalid
+/// or not set in the environment." on stderr, once per instance (the probe
+/// makes several). `NODEVICE_SELECT=1` is the layer's own off switch (its
+/// manifest's `disable_environment`): the Vulkan loader then does not load it,
+/// and adapters are listed in the drivers' order, which is all a headless
+/// command needs. The desktop app keeps the layer (it has a display, and the
+/// layer picks the GPU the screen is on).
+///
+/// The library cannot set it (it has no `unsafe`, and changing the
+/// environment of a running multi-threaded process is unsound): the binary
+/// does, first thing, for every subcommand that opens no window.
+pub const HEADLESS_VULKAN_ENV: &[(&str, &str)] = &[("NODEVICE_SELECT", "1")];
+
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum DevicePreference {

@@ -26,7 +26,7 @@ mod testing;
 
 pub use checkpoint::{CheckpointError, ModelHeader};
 pub use config::{Architecture, ModelConfig};
-pub use device::{ComputeDevice, DevicePreference, select_device};
+pub use device::{ComputeDevice, DevicePreference, HEADLESS_VULKAN_ENV, select_device};
 pub use key_frames::{KeyFrameProposal, detect_key_frames};
 pub use loss::LossKind;
 pub use mc::{FramePrediction, SamplingMode};

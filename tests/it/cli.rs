@@ -163,3 +163,38 @@ fn bench_decode_prints_throughput() {
     let frames_per_second: f64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
     assert!(frames_per_second > 0.0);
 }
+
+/// A headless command on a machine without a desktop session: probing the
+/// GPU must not reach for a display server, nor print libwayland's complaint
+/// that there is none (Mesa's device-select Vulkan layer used to, once per
+/// Vulkan instance).
+#[test]
+fn a_headless_command_without_a_desktop_session_stays_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let clips = dir.path().join("clips");
+    echolabel::phantom::write_dataset(&clips, 1, 5, |_, _| {}).unwrap();
+    let out = dir.path().join("predicted");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_echolabel"))
+        .args(["predict", "--samples", "1", "--device", "auto", "--out"])
+        .arg(&out)
+        .arg(&clips)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env_remove("DISPLAY")
+        // The binary sets it itself; the test checks that it does.
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .expect("the echolabel binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stderr.contains("running on "),
+        "the device was probed: {stderr}"
+    );
+    assert!(
+        !stderr.contains("XDG_RUNTIME_DIR"),
+        "the probe touched the display stack:\n{stderr}"
+    );
+    assert!(out.join("scores.csv").is_file(), "{stderr}");
+}
