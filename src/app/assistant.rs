@@ -12,7 +12,8 @@ use super::notices::Notices;
 use super::actions::Action;
 use super::command::CommandSender;
 use super::session::Session;
-use crate::jobs::{Job, JobState, Pending, Wake};
+use super::background::{JobOutput, Jobs};
+use crate::jobs::{JobKind, Pending, Progress, Wake};
 use crate::model::tasks::{
     FrameProposal, ModelChoice, ProjectTraining, TrainedVersion, propose_frame, propose_key_frames,
     train_project,
@@ -35,51 +36,12 @@ pub enum ModelRequest {
     Train,
 }
 
-/// ED/ES marks found, or `None` when cancelled.
-type KeyFrameResult = Result<Option<Vec<(KeyFrameKind, u32)>>, String>;
-
-/// Model work for a clip, with the model version doing it (recorded on its
-/// proposals even if another version takes over meanwhile).
-enum Work {
-    Contours {
-        clip_id: i64,
-        version: Option<i64>,
-        job: Job<Result<FrameProposal, String>>,
-    },
-    KeyFrames {
-        clip_id: i64,
-        version: Option<i64>,
-        job: Job<KeyFrameResult>,
-    },
-}
-
-/// A finished piece of [`Work`].
-enum Done {
-    Contours(Result<FrameProposal, String>),
-    KeyFrames(KeyFrameResult),
-}
-
-/// A job's result once it has one; a job that died is an error.
-fn outcome<T: Send + 'static>(job: &mut Job<T>) -> Option<Result<T, String>> {
-    match job.poll() {
-        JobState::Running { .. } => None,
-        JobState::Finished(value) => Some(Ok(value)),
-        JobState::Failed(message) => Some(Err(message)),
-    }
-}
-
-struct Training {
-    job: Job<Result<Option<TrainedVersion>, String>>,
-    history: Arc<Mutex<Vec<EpochReport>>>,
-}
-
 pub struct Assistant {
     device: Option<Result<ComputeDevice, String>>,
-    device_job: Option<Job<Result<ComputeDevice, String>>>,
     choice: Option<ModelChoice>,
     choice_pending: Option<Pending<Result<ModelChoice, String>>>,
-    work: Option<Work>,
-    training: Option<Training>,
+    /// Epochs of the running training, filled by its job.
+    training: Option<Arc<Mutex<Vec<EpochReport>>>>,
     /// Epochs of the last training, kept for the plot after it ends.
     history: Vec<EpochReport>,
     pub show_training: bool,
@@ -89,17 +51,18 @@ pub struct Assistant {
 
 impl Assistant {
     /// Finds the compute device in the background (opening a GPU can take seconds).
-    pub fn new(wake: Wake) -> Assistant {
-        let device_job = Job::spawn("Finding a GPU", wake, |_| {
-            let preference = DevicePreference::from_env()?;
-            select_device(preference)
+    pub fn new(jobs: &mut Jobs, wake: Wake) -> Assistant {
+        let probe = jobs.start(JobKind::DeviceProbe, "Finding a GPU", wake, |_| {
+            JobOutput::Device(
+                DevicePreference::from_env()
+                    .and_then(select_device)
+                    .map_err(|e| e.to_string()),
+            )
         });
         Assistant {
-            device: None,
-            device_job: Some(device_job),
+            device: probe.err().map(|refused| Err(refused.to_string())),
             choice: None,
             choice_pending: None,
-            work: None,
             training: None,
             history: Vec::new(),
             show_training: false,
@@ -110,12 +73,7 @@ impl Assistant {
     /// Reads which model the newly opened project uses.
     pub fn project_opened(&mut self, session: &Session) {
         self.choice = None;
-        self.work = None;
-        self.choice_pending = Some(
-            session
-                .store
-                .read(|project| Ok(ModelChoice::for_project(project))),
-        );
+        self.model_changed(session);
     }
 
     /// The compute device, once found.
@@ -146,71 +104,22 @@ impl Assistant {
         );
     }
 
-    /// Whether a training job is running.
-    pub fn is_training(&self) -> bool {
-        self.training.is_some()
-    }
-
-    /// Whether a proposal can start now (model and device known, nothing running).
+    /// Whether the model and its device are known (a proposal may still be
+    /// refused by a running one).
     pub fn ready(&self) -> bool {
-        self.choice.is_some() && matches!(self.device, Some(Ok(_))) && self.work.is_none()
+        self.choice.is_some() && matches!(self.device, Some(Ok(_)))
     }
 
-    /// Background jobs to show in the status bar: (name, fraction, message).
-    pub fn jobs(&self) -> Vec<(String, f32, String)> {
-        let mut jobs = Vec::new();
-        match &self.work {
-            Some(Work::Contours { job, .. }) => jobs.push((job.name().to_string(), job.status())),
-            Some(Work::KeyFrames { job, .. }) => jobs.push((job.name().to_string(), job.status())),
-            None => {}
+    /// The device probe's answer.
+    pub fn device_found(&mut self, result: Result<ComputeDevice, String>, notices: &mut Notices) {
+        if let Err(message) = &result {
+            notices.error(format!("model device: {message}"));
         }
-        if let Some(training) = &self.training {
-            jobs.push((training.job.name().to_string(), training.job.status()));
-        }
-        jobs.into_iter()
-            .map(|(name, (fraction, message))| (name, fraction, message))
-            .collect()
+        self.device = Some(result);
     }
 
-    /// Cancels the `index`-th job of [`Assistant::jobs`].
-    pub fn cancel(&self, index: usize) {
-        let mut cancels: Vec<&dyn Fn()> = Vec::new();
-        let work_cancel;
-        let training_cancel;
-        if let Some(work) = &self.work {
-            work_cancel = move || match work {
-                Work::Contours { job, .. } => job.cancel(),
-                Work::KeyFrames { job, .. } => job.cancel(),
-            };
-            cancels.push(&work_cancel);
-        }
-        if let Some(training) = &self.training {
-            training_cancel = move || training.job.cancel();
-            cancels.push(&training_cancel);
-        }
-        if let Some(cancel) = cancels.get(index) {
-            cancel();
-        }
-    }
-
-    /// Takes finished work: proposals go into the clip's document (undoable, saved).
-    pub fn poll(&mut self, session: Option<&mut Session>, notices: &mut Notices) {
-        if let Some(job) = &mut self.device_job {
-            match job.poll() {
-                JobState::Running { .. } => {}
-                JobState::Finished(result) => {
-                    if let Err(message) = &result {
-                        notices.error(format!("model device: {message}"));
-                    }
-                    self.device = Some(result);
-                    self.device_job = None;
-                }
-                JobState::Failed(message) => {
-                    self.device = Some(Err(message));
-                    self.device_job = None;
-                }
-            }
-        }
+    /// Takes the project's model choice once it has been read.
+    pub fn poll(&mut self, notices: &mut Notices) {
         if let Some(pending) = &self.choice_pending
             && let Some(answer) = pending.try_take()
         {
@@ -225,82 +134,88 @@ impl Assistant {
                 }
             }
         }
-        if let Some(training) = &mut self.training {
-            self.history = training
-                .history
-                .lock()
-                .map(|h| h.clone())
-                .unwrap_or_default();
-            match training.job.poll() {
-                JobState::Running { .. } => {}
-                JobState::Finished(result) => {
-                    self.training = None;
-                    match result {
-                        Ok(Some(trained)) => {
-                            notices.info(format!(
-                                "Model version {} trained on {} frames ({:?}); it now makes the proposals",
-                                trained.version_id, trained.frames, trained.stopped
-                            ));
-                            if let Some(session) = session.as_deref() {
-                                self.project_opened(session);
-                            }
-                        }
-                        Ok(None) => notices.info("Training cancelled; no model version was stored"),
-                        Err(message) => notices.error(format!("training: {message}")),
-                    }
-                }
-                JobState::Failed(message) => {
-                    self.training = None;
-                    notices.error(format!("training: {message}"));
-                }
-            }
+    }
+
+    /// Copies the running training's epochs for the plot.
+    pub fn follow_training(&mut self) {
+        if let Some(shared) = &self.training {
+            self.history = shared.lock().map(|h| h.clone()).unwrap_or_default();
         }
-        let finished = match &mut self.work {
-            Some(Work::Contours {
-                clip_id,
-                version,
-                job,
-            }) => outcome(job)
-                .map(|result| (*clip_id, *version, Done::Contours(result.and_then(|r| r)))),
-            Some(Work::KeyFrames {
-                clip_id,
-                version,
-                job,
-            }) => outcome(job)
-                .map(|result| (*clip_id, *version, Done::KeyFrames(result.and_then(|r| r)))),
-            None => None,
-        };
-        let Some((clip_id, version, done)) = finished else {
-            return;
-        };
-        self.work = None;
-        // Results for a clip no longer open are dropped: they were asked for it.
-        let Some(session) =
-            session.filter(|s| s.clip.as_ref().is_some_and(|c| c.record.id == clip_id))
-        else {
-            return;
-        };
-        match done {
-            Done::Contours(Ok(proposal)) => {
-                let frame = proposal.frame;
-                let mut added = 0;
-                session.edit(|document| {
-                    let (writes, count) = document.propose(frame, proposal.contours, version);
-                    added = count;
-                    writes
-                });
-                let entropy = proposal.scores.entropy.mean;
-                self.last_scores = Some((frame, entropy));
-                notices.info(match added {
-                    0 => format!("Frame {}: the model found nothing to add", frame + 1),
-                    n => format!(
-                        "Frame {}: {n} contour(s) proposed (mean entropy {entropy:.3}); edit or accept them",
-                        frame + 1
-                    ),
-                });
+    }
+
+    /// A training job ended.
+    pub fn trained(
+        &mut self,
+        session: Option<&Session>,
+        result: Result<Option<TrainedVersion>, String>,
+        notices: &mut Notices,
+    ) {
+        self.follow_training();
+        self.training = None;
+        match result {
+            Ok(Some(trained)) => {
+                notices.info(format!(
+                    "Model version {} trained on {} frames ({:?}); it now makes the proposals",
+                    trained.version_id, trained.frames, trained.stopped
+                ));
+                if let Some(session) = session {
+                    self.project_opened(session);
+                }
             }
-            Done::Contours(Err(message)) => notices.error(format!("proposing contours: {message}")),
-            Done::KeyFrames(Ok(Some(marks))) => {
+            Ok(None) => notices.info("Training cancelled; no model version was stored"),
+            Err(message) => notices.error(format!("training: {message}")),
+        }
+    }
+
+    /// Proposed contours go into the clip's document (undoable, saved);
+    /// results for a clip no longer open are dropped (they were asked for it).
+    pub fn contours_proposed(
+        &mut self,
+        session: Option<&mut Session>,
+        clip_id: i64,
+        version: Option<i64>,
+        result: Result<FrameProposal, String>,
+        notices: &mut Notices,
+    ) {
+        let Some(session) = session.filter(|s| showing(s, clip_id)) else {
+            return;
+        };
+        let proposal = match result {
+            Ok(proposal) => proposal,
+            Err(message) => return notices.error(format!("proposing contours: {message}")),
+        };
+        let frame = proposal.frame;
+        let mut added = 0;
+        session.edit(|document| {
+            let (writes, count) = document.propose(frame, proposal.contours, version);
+            added = count;
+            writes
+        });
+        let entropy = proposal.scores.entropy.mean;
+        self.last_scores = Some((frame, entropy));
+        notices.info(match added {
+            0 => format!("Frame {}: the model found nothing to add", frame + 1),
+            n => format!(
+                "Frame {}: {n} contour(s) proposed (mean entropy {entropy:.3}); edit or accept them",
+                frame + 1
+            ),
+        });
+    }
+
+    /// Proposed ED/ES marks go into the clip's document, like contours.
+    pub fn key_frames_proposed(
+        &mut self,
+        session: Option<&mut Session>,
+        clip_id: i64,
+        version: Option<i64>,
+        result: Result<Option<Vec<(KeyFrameKind, u32)>>, String>,
+        notices: &mut Notices,
+    ) {
+        let Some(session) = session.filter(|s| showing(s, clip_id)) else {
+            return;
+        };
+        match result {
+            Ok(Some(marks)) => {
                 let mut added = 0;
                 session.edit(|document| {
                     let (writes, count) = document.propose_key_frames(&marks, version);
@@ -311,8 +226,8 @@ impl Assistant {
                     "{added} ED/ES frame(s) proposed: press D or S on a proposed frame to confirm it"
                 ));
             }
-            Done::KeyFrames(Ok(None)) => notices.info("Finding ED/ES cancelled"),
-            Done::KeyFrames(Err(message)) => notices.error(format!("proposing ED/ES: {message}")),
+            Ok(None) => notices.info("Finding ED/ES cancelled"),
+            Err(message) => notices.error(format!("proposing ED/ES: {message}")),
         }
     }
 
@@ -321,6 +236,7 @@ impl Assistant {
         &mut self,
         request: ModelRequest,
         session: &Session,
+        jobs: &mut Jobs,
         wake: Wake,
         notices: &mut Notices,
     ) {
@@ -332,10 +248,7 @@ impl Assistant {
             None => return notices.info("The model is still starting; try again in a moment"),
         };
         if request == ModelRequest::Train {
-            return self.start_training(session, device, wake, notices);
-        }
-        if self.work.is_some() {
-            return notices.info("The model is still working on the last request");
+            return self.start_training(session, device, jobs, wake, notices);
         }
         let Some(choice) = self.choice.clone() else {
             return notices.info("The project's model is still loading; try again in a moment");
@@ -347,42 +260,51 @@ impl Assistant {
         let path = session.clip_path(&clip.record);
         let salt = meta.salt.clone();
         let clip_id = clip.record.id;
-        match request {
+        let started = match request {
             ModelRequest::ProposeContours => {
                 let frame = clip.playback.frame;
-                let job = Job::spawn(
+                jobs.start(
+                    JobKind::ContourProposal,
                     format!("Proposing contours (frame {})", frame + 1),
                     wake,
                     move |progress| {
                         progress.report(0.1, format!("{PROPOSAL_SAMPLES} MC passes"));
-                        let model = choice.load(&device)?;
-                        propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
+                        let result = choice.load(&device).and_then(|model| {
+                            propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
+                        });
+                        JobOutput::Contours {
+                            clip_id,
+                            version,
+                            result,
+                        }
                     },
-                );
-                self.work = Some(Work::Contours {
-                    clip_id,
-                    version,
-                    job,
-                });
+                )
             }
-            ModelRequest::ProposeKeyFrames => {
-                let job = Job::spawn("Finding ED and ES", wake, move |progress| {
-                    let model = choice.load(&device)?;
-                    propose_key_frames(&model, &path, &salt, |done, total| {
-                        progress.report(
-                            done as f32 / total.max(1) as f32,
-                            format!("frame {done}/{total}"),
-                        );
-                        !progress.cancelled()
-                    })
-                });
-                self.work = Some(Work::KeyFrames {
-                    clip_id,
-                    version,
-                    job,
-                });
-            }
+            ModelRequest::ProposeKeyFrames => jobs.start(
+                JobKind::KeyFrameProposal,
+                JobKind::KeyFrameProposal.label(),
+                wake,
+                move |progress| {
+                    let result = choice.load(&device).and_then(|model| {
+                        propose_key_frames(&model, &path, &salt, |done, total| {
+                            progress.report(
+                                done as f32 / total.max(1) as f32,
+                                format!("frame {done}/{total}"),
+                            );
+                            !progress.cancelled()
+                        })
+                    });
+                    JobOutput::KeyFrames {
+                        clip_id,
+                        version,
+                        result,
+                    }
+                },
+            ),
             ModelRequest::Train => unreachable!("handled above"),
+        };
+        if let Err(refused) = started {
+            notices.info(refused.to_string());
         }
     }
 
@@ -390,54 +312,33 @@ impl Assistant {
         &mut self,
         session: &Session,
         device: ComputeDevice,
+        jobs: &mut Jobs,
         wake: Wake,
         notices: &mut Notices,
     ) {
-        if self.training.is_some() {
-            return notices.info("A model is already training");
-        }
         let root = session.root().to_path_buf();
         let history = Arc::new(Mutex::new(Vec::new()));
         let shared = history.clone();
         let config = self.model_config();
-        let job = Job::spawn("Training the model", wake, move |progress| {
-            let mut project = Project::open(&root).map_err(|e| e.to_string())?;
-            let training = ProjectTraining {
-                config,
-                options: TrainOptions::default(),
-                // Read from the project's policy when it trains.
-                include_pseudo_labels: true,
-                warm_start: true,
-                out: None,
-            };
-            let max_epochs = training.options.max_epochs;
-            train_project(&mut project, &training, &device, |event| {
-                match event {
-                    TrainEvent::Step {
-                        epoch,
-                        step,
-                        steps,
-                        loss,
-                    } => progress.report(
-                        event.fraction(max_epochs).unwrap_or(0.0),
-                        format!("epoch {epoch}, step {step}/{steps}, loss {loss:.3}"),
-                    ),
-                    TrainEvent::Epoch(report) => {
-                        if let Ok(mut history) = shared.lock() {
-                            history.push(report.clone());
-                        }
-                    }
-                }
-                !progress.cancelled()
-            })
-        });
-        self.training = Some(Training { job, history });
-        self.history.clear();
-        self.show_training = true;
+        let started = jobs.start(
+            JobKind::Training,
+            JobKind::Training.label(),
+            wake,
+            move |progress| JobOutput::Training(train_in(&root, config, &device, progress, &shared)),
+        );
+        match started {
+            Ok(_) => {
+                self.training = Some(history);
+                self.history.clear();
+                self.show_training = true;
+            }
+            Err(refused) => notices.info(refused.to_string()),
+        }
     }
 
     /// The "Model" section of the right panel.
-    pub fn panel_ui(&mut self, ui: &mut egui::Ui, commands: &CommandSender) {
+    /// `busy`: a proposal is running, so another cannot start.
+    pub fn panel_ui(&mut self, ui: &mut egui::Ui, busy: bool, commands: &CommandSender) {
         ui.separator();
         ui.heading("Model");
         match &self.choice {
@@ -449,7 +350,7 @@ impl Assistant {
             Some(Err(message)) => ui.colored_label(ui.visuals().error_fg_color, message),
             None => ui.weak("looking for a GPU…"),
         };
-        let ready = self.ready();
+        let ready = self.ready() && !busy;
         ui.horizontal_wrapped(|ui| {
             for action in [Action::ProposeContours, Action::ProposeKeyFrames] {
                 let label = format!(
@@ -511,4 +412,49 @@ impl Assistant {
                     });
             });
     }
+}
+
+/// Whether the clip `clip_id` is on screen.
+fn showing(session: &Session, clip_id: i64) -> bool {
+    session.clip.as_ref().is_some_and(|c| c.record.id == clip_id)
+}
+
+/// Trains a new version of the project at `root` on its finished contours,
+/// reporting steps to `progress` and epochs into `history`.
+fn train_in(
+    root: &std::path::Path,
+    config: ModelConfig,
+    device: &ComputeDevice,
+    progress: &Progress,
+    history: &Mutex<Vec<EpochReport>>,
+) -> Result<Option<TrainedVersion>, String> {
+    let mut project = Project::open(root).map_err(|e| e.to_string())?;
+    let training = ProjectTraining {
+        config,
+        options: TrainOptions::default(),
+        // Read from the project's policy when it trains.
+        include_pseudo_labels: true,
+        warm_start: true,
+        out: None,
+    };
+    let max_epochs = training.options.max_epochs;
+    train_project(&mut project, &training, device, |event| {
+        match event {
+            TrainEvent::Step {
+                epoch,
+                step,
+                steps,
+                loss,
+            } => progress.report(
+                event.fraction(max_epochs).unwrap_or(0.0),
+                format!("epoch {epoch}, step {step}/{steps}, loss {loss:.3}"),
+            ),
+            TrainEvent::Epoch(report) => {
+                if let Ok(mut history) = history.lock() {
+                    history.push(report.clone());
+                }
+            }
+        }
+        !progress.cancelled()
+    })
 }

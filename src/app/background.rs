@@ -1,27 +1,63 @@
-//! The first step of every frame: take what the workers finished (jobs, the
-//! store thread, the model, the active-learning round) and bring the screen
-//! up to date; and the status bar's row of running jobs.
+//! The app's background work: what each kind of job hands back
+//! ([`JobOutput`]), the first step of every frame (take what the workers
+//! finished and bring the screen up to date), and the status bar's row of
+//! running jobs. Jobs are started, refused, cancelled and listed by the one
+//! [`JobRegistry`]; the views never hold a job themselves.
+
+use std::path::PathBuf;
 
 use eframe::egui;
 
 use super::EchoLabelApp;
+use super::command::Command;
 use super::top_panels::job_row;
+use crate::active::round::RoundOutcome;
+use crate::jobs::{Finished, JobKind, JobRegistry};
+use crate::model::ComputeDevice;
+use crate::model::tasks::{FrameProposal, TrainedVersion};
+use crate::store::{ImportSummary, KeyFrameKind};
+
+/// The app's jobs.
+pub type Jobs = JobRegistry<JobOutput>;
+
+/// What a finished job hands back, by kind. Proposals carry the clip and
+/// model version they were made for, so a result that arrives after the
+/// annotator moved on is dropped, and a proposal records the version that
+/// made it even if another took over meanwhile.
+pub enum JobOutput {
+    Demo(Result<PathBuf, String>),
+    Import(Result<ImportSummary, String>),
+    Device(Result<ComputeDevice, String>),
+    Contours {
+        clip_id: i64,
+        version: Option<i64>,
+        result: Result<FrameProposal, String>,
+    },
+    /// ED/ES marks found, or `None` when cancelled.
+    KeyFrames {
+        clip_id: i64,
+        version: Option<i64>,
+        result: Result<Option<Vec<(KeyFrameKind, u32)>>, String>,
+    },
+    /// The new model version, or `None` when cancelled.
+    Training(Result<Option<TrainedVersion>, String>),
+    /// The round, or `None` when cancelled.
+    Round(Result<Option<RoundOutcome>, String>),
+    /// The coloured map of `path`, or `None` if it cannot be read.
+    UncertaintyMap {
+        path: PathBuf,
+        image: Option<egui::ColorImage>,
+    },
+}
 
 impl EchoLabelApp {
     /// Polls every worker and applies what finished.
     pub(super) fn poll(&mut self) {
-        self.poll_background();
-        self.assistant
-            .poll(self.session.as_mut(), &mut self.notices);
-        if self.learning.poll(self.session.as_ref(), &mut self.notices)
-            && let Some(session) = &mut self.session
-        {
-            // A round may have trained a new model version and added pseudo-labels.
-            self.assistant.model_changed(session);
-            session
-                .library
-                .refresh(&session.store, &session.task.structures);
+        self.poll_folder_dialog();
+        for finished in self.jobs.poll() {
+            self.job_finished(finished);
         }
+        self.assistant.follow_training();
         self.apply_takeover();
         if let Some(session) = &mut self.session
             && let Err(message) = session.poll(&mut self.notices)
@@ -30,6 +66,8 @@ impl EchoLabelApp {
             self.notices.error(format!("{root}: {message}"));
             self.session = None;
         }
+        self.assistant.poll(&mut self.notices);
+        self.learning.poll(&mut self.notices);
         self.choose_annotator_without_asking();
         let Some(session) = &mut self.session else {
             return;
@@ -52,36 +90,95 @@ impl EchoLabelApp {
         }
     }
 
-    /// The running jobs, each with its progress and a Cancel button.
-    pub(super) fn jobs_ui(&mut self, ui: &mut egui::Ui) {
-        use super::lifecycle::Background;
-        let mut cancel = None;
-        for (index, job) in self.background.iter().enumerate() {
-            let (name, (fraction, message)) = match job {
-                Background::Demo(job) => (job.name(), job.status()),
-                Background::Import(job) => (job.name(), job.status()),
-                Background::PickFolder(..) => continue,
+    /// Hands a finished job's output to the part of the app that asked for it.
+    fn job_finished(&mut self, finished: Finished<JobOutput>) {
+        let output = match finished.result {
+            Ok(output) => output,
+            Err(error) => {
+                if finished.kind == JobKind::DeviceProbe {
+                    self.assistant.device_found(Err(error.to_string()), &mut self.notices);
+                } else {
+                    self.notices.error(error.to_string());
+                }
+                return;
+            }
+        };
+        match output {
+            JobOutput::Demo(Ok(root)) => self.open_project(&root, false),
+            JobOutput::Demo(Err(message)) => self
+                .notices
+                .error(format!("creating the demo project: {message}")),
+            JobOutput::Import(result) => {
+                match result {
+                    Ok(summary) => self.import_finished(&summary),
+                    Err(message) => self.notices.error(format!("import: {message}")),
+                }
+                if let Some(session) = &mut self.session {
+                    session.reload();
+                }
+            }
+            JobOutput::Device(result) => self.assistant.device_found(result, &mut self.notices),
+            JobOutput::Contours {
+                clip_id,
+                version,
+                result,
+            } => self.assistant.contours_proposed(
+                self.session.as_mut(),
+                clip_id,
+                version,
+                result,
+                &mut self.notices,
+            ),
+            JobOutput::KeyFrames {
+                clip_id,
+                version,
+                result,
+            } => self.assistant.key_frames_proposed(
+                self.session.as_mut(),
+                clip_id,
+                version,
+                result,
+                &mut self.notices,
+            ),
+            JobOutput::Training(result) => {
+                self.assistant
+                    .trained(self.session.as_ref(), result, &mut self.notices)
+            }
+            JobOutput::Round(result) => {
+                self.learning
+                    .round_finished(self.session.as_ref(), result, &mut self.notices);
+                if let Some(session) = &mut self.session {
+                    // A round may have trained a new model version and added pseudo-labels.
+                    self.assistant.model_changed(session);
+                    session
+                        .library
+                        .refresh(&session.store, &session.task.structures);
+                }
+            }
+            JobOutput::UncertaintyMap { path, image } => {
+                if let Some(ctx) = self.ctx.get() {
+                    self.uncertainty.loaded(ctx, path, image);
+                }
+            }
+        }
+    }
+
+    /// The running jobs, each with its progress and a Cancel button. Reading
+    /// an uncertainty map takes a moment and is not listed.
+    pub(super) fn jobs_ui(&self, ui: &mut egui::Ui) {
+        let commands = self.commands.sender();
+        for row in self.jobs.rows() {
+            if row.kind == JobKind::UncertaintyMap {
+                continue;
+            }
+            let message = if row.cancelling {
+                "cancelling…"
+            } else {
+                row.message.as_str()
             };
-            if job_row(ui, name, fraction, &message) {
-                cancel = Some(index);
+            if job_row(ui, &row.name, row.fraction, message) {
+                commands.send(Command::CancelJob(row.id));
             }
-        }
-        if let Some(index) = cancel {
-            match &self.background[index] {
-                Background::Demo(job) => job.cancel(),
-                Background::Import(job) => job.cancel(),
-                Background::PickFolder(..) => {}
-            }
-        }
-        for (index, (name, fraction, message)) in self.assistant.jobs().into_iter().enumerate() {
-            if job_row(ui, &name, fraction, &message) {
-                self.assistant.cancel(index);
-            }
-        }
-        if let Some((name, fraction, message)) = self.learning.job_status()
-            && job_row(ui, &name, fraction, &message)
-        {
-            self.learning.cancel();
         }
     }
 }

@@ -14,6 +14,7 @@ use super::actions::Action;
 use super::dialogs::AnnotatorChoice;
 use super::saving::LeaveChoice;
 use crate::geometry::Point;
+use crate::jobs::JobId;
 use crate::store::{Annotation, AnnotationStatus, ClipRecord, PseudoLabelPolicy};
 
 /// One request, from any view.
@@ -79,6 +80,8 @@ pub enum Command {
     OpenProjectAt(PathBuf),
     /// The answer to "changes are not saved yet" while leaving the project.
     Leave(LeaveChoice),
+    /// Stop a background job at its next check.
+    CancelJob(JobId),
 }
 
 /// The views' end: cheap to pass by reference, sends from anywhere in a frame.

@@ -92,6 +92,9 @@ impl EchoLabelApp {
             } => self.start_import(folder, collection, copy),
             Command::OpenProjectAt(root) => self.open_project(&root, false),
             Command::Leave(choice) => self.leave_choice(choice),
+            Command::CancelJob(id) => {
+                self.jobs.cancel(id);
+            }
         }
     }
 
@@ -160,16 +163,12 @@ impl EchoLabelApp {
     }
 
     fn model_request(&mut self, request: ModelRequest) {
-        if request == ModelRequest::Train && self.learning.is_running() {
-            return self.notices.info(
-                "An active-learning round is running (it trains first when asked to); train when it has finished",
-            );
-        }
         let wake = self.wake();
         match &self.session {
-            Some(session) => self
-                .assistant
-                .start(request, session, wake, &mut self.notices),
+            Some(session) => {
+                self.assistant
+                    .start(request, session, &mut self.jobs, wake, &mut self.notices)
+            }
             None => self.notices.info("Open a project first"),
         }
     }
@@ -178,17 +177,18 @@ impl EchoLabelApp {
         let Some(session) = &self.session else {
             return;
         };
-        if self.assistant.is_training() {
-            return self
-                .notices
-                .info("The model is training; start the round when it has finished");
-        }
         match self.assistant.device() {
             Some(device) => {
                 let config = self.assistant.model_config();
                 let wake = self.wake();
-                self.learning
-                    .start_round(session, device, config, wake, &mut self.notices);
+                self.learning.start_round(
+                    session,
+                    device,
+                    config,
+                    &mut self.jobs,
+                    wake,
+                    &mut self.notices,
+                );
             }
             None => self
                 .notices

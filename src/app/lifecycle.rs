@@ -4,6 +4,7 @@
 //! chose to keep them in the journal.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use eframe::egui;
 
@@ -13,14 +14,14 @@ use super::saving::{self, AfterLeave, LeaveChoice};
 use super::session::Session;
 use crate::demo::create_demo_project;
 use crate::editor::Mutation;
-use crate::jobs::{Job, JobState, Shutdown};
+use super::background::JobOutput;
+use crate::jobs::{JobKind, Progress, Shutdown};
 use crate::store::{ImportOptions, ImportSummary, Project, import_folder};
 
-/// Work the app waits for.
-pub enum Background {
-    Demo(Job<Result<PathBuf, String>>),
-    Import(Job<Result<ImportSummary, String>>),
-    PickFolder(std::sync::mpsc::Receiver<Option<PathBuf>>, FolderPurpose),
+/// A native folder dialog, open on a thread of its own (it blocks its thread).
+pub struct FolderDialog {
+    answer: Receiver<Option<PathBuf>>,
+    purpose: FolderPurpose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,12 +121,21 @@ impl EchoLabelApp {
             self.open_project(&root, false);
             return;
         }
-        let job = Job::spawn("demo project", self.wake(), move |progress| {
-            create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
-                .map(|()| root)
-                .map_err(|e| e.to_string())
-        });
-        self.background.push(Background::Demo(job));
+        let started = self.jobs.start(
+            JobKind::Demo,
+            JobKind::Demo.label(),
+            self.wake(),
+            move |progress| {
+                JobOutput::Demo(
+                    create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
+                        .map(|()| root)
+                        .map_err(|e| e.to_string()),
+                )
+            },
+        );
+        if let Err(refused) = started {
+            self.notices.info(refused.to_string());
+        }
     }
 
     pub(super) fn save_settings(&mut self) {
@@ -137,43 +147,23 @@ impl EchoLabelApp {
         }
     }
 
-    /// Takes what the app's own workers finished.
-    pub(super) fn poll_background(&mut self) {
-        let mut still_running = Vec::new();
-        for mut job in std::mem::take(&mut self.background) {
-            match &mut job {
-                Background::Demo(demo) => match demo.poll() {
-                    JobState::Running { .. } => still_running.push(job),
-                    JobState::Finished(Ok(root)) => self.open_project(&root, false),
-                    JobState::Finished(Err(message)) => self
-                        .notices
-                        .error(format!("creating the demo project: {message}")),
-                    JobState::Failed(message) => self.notices.error(message),
-                },
-                Background::Import(import) => match import.poll() {
-                    JobState::Running { .. } => still_running.push(job),
-                    JobState::Finished(result) => {
-                        match result {
-                            Ok(summary) => self.import_finished(&summary),
-                            Err(message) => self.notices.error(format!("import: {message}")),
-                        }
-                        if let Some(session) = &mut self.session {
-                            session.reload();
-                        }
-                    }
-                    JobState::Failed(message) => self.notices.error(message),
-                },
-                Background::PickFolder(receiver, purpose) => match receiver.try_recv() {
-                    Ok(Some(folder)) => self.folder_picked(folder, *purpose),
-                    Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {}
-                    Err(std::sync::mpsc::TryRecvError::Empty) => still_running.push(job),
-                },
+    /// Takes the folder the dialog answered with, if it has.
+    pub(super) fn poll_folder_dialog(&mut self) {
+        let Some(dialog) = &self.folder_dialog else {
+            return;
+        };
+        match dialog.answer.try_recv() {
+            Err(TryRecvError::Empty) => {}
+            Ok(None) | Err(TryRecvError::Disconnected) => self.folder_dialog = None,
+            Ok(Some(folder)) => {
+                let purpose = dialog.purpose;
+                self.folder_dialog = None;
+                self.folder_picked(folder, purpose);
             }
         }
-        self.background.extend(still_running);
     }
 
-    fn import_finished(&mut self, summary: &ImportSummary) {
+    pub(super)     fn import_finished(&mut self, summary: &ImportSummary) {
         if summary.failed.is_empty() {
             self.notices.info(format!("Import finished: {summary}"));
             return;
@@ -282,6 +272,9 @@ impl EchoLabelApp {
 
     /// Asks for a folder on a thread of its own (the native dialog blocks it).
     pub(super) fn pick_folder(&mut self, purpose: FolderPurpose) {
+        if self.folder_dialog.is_some() {
+            return self.notices.info("A folder dialog is already open.");
+        }
         let (sender, receiver) = std::sync::mpsc::channel();
         let wake = self.wake();
         let title = match purpose {
@@ -297,9 +290,12 @@ impl EchoLabelApp {
                 wake();
             });
         match spawned {
-            Ok(_) => self
-                .background
-                .push(Background::PickFolder(receiver, purpose)),
+            Ok(_) => {
+                self.folder_dialog = Some(FolderDialog {
+                    answer: receiver,
+                    purpose,
+                })
+            }
             Err(error) => self
                 .notices
                 .error(format!("cannot open the folder dialog: {error}")),
@@ -309,39 +305,15 @@ impl EchoLabelApp {
     /// Starts importing `folder` into the open project.
     pub(super) fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
         let Some(session) = &self.session else { return };
-        if self
-            .background
-            .iter()
-            .any(|b| matches!(b, Background::Import(_)))
-        {
-            self.notices.info("An import is already running.");
-            return;
-        }
         self.preferences.import_copy = copy;
         let root = session.root().to_path_buf();
-        let job = Job::spawn("import", self.wake(), move |progress| {
-            let mut project = Project::open(&root).map_err(|e| e.to_string())?;
-            import_folder(
-                &mut project,
-                &folder,
-                &collection,
-                &ImportOptions {
-                    copy_into_project: copy,
-                },
-                |done, total, file| {
-                    let name = file
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    progress.report(
-                        done as f32 / total.max(1) as f32,
-                        format!("importing {done}/{total}: {name}"),
-                    );
-                },
-                progress.cancel_flag(),
-            )
-            .map_err(|e| e.to_string())
+        let wake = self.wake();
+        let started = self.jobs.start(JobKind::Import, JobKind::Import.label(), wake, move |progress| {
+            JobOutput::Import(import_into(&root, &folder, &collection, copy, progress))
         });
-        self.background.push(Background::Import(job));
+        if let Err(refused) = started {
+            self.notices.info(refused.to_string());
+        }
     }
 
     /// Goes on with leaving the project once everything is saved, or asks.
@@ -383,6 +355,36 @@ impl EchoLabelApp {
             }
         }
     }
+}
+
+/// Imports `folder` into the project at `root`, reporting each file.
+fn import_into(
+    root: &Path,
+    folder: &Path,
+    collection: &str,
+    copy: bool,
+    progress: &Progress,
+) -> Result<ImportSummary, String> {
+    let mut project = Project::open(root).map_err(|e| e.to_string())?;
+    import_folder(
+        &mut project,
+        folder,
+        collection,
+        &ImportOptions {
+            copy_into_project: copy,
+        },
+        |done, total, file| {
+            let name = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            progress.report(
+                done as f32 / total.max(1) as f32,
+                format!("importing {done}/{total}: {name}"),
+            );
+        },
+        progress.cancel_flag(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 pub(super) fn is_project(root: &Path) -> bool {

@@ -48,7 +48,8 @@ use command::{Command, CommandQueue};
 use dialogs::Dialogs;
 use handle::Takeover;
 use learning::Learning;
-use lifecycle::{Background, Leaving};
+use background::Jobs;
+use lifecycle::{FolderDialog, Leaving};
 use notices::Notices;
 use preferences::Preferences;
 use screenshot::ScreenshotRequest;
@@ -147,7 +148,8 @@ pub struct EchoLabelApp {
     /// The canvas mapping of the last frame drawn.
     viewport: Option<Viewport>,
     notices: Notices,
-    background: Vec<Background>,
+    jobs: Jobs,
+    folder_dialog: Option<FolderDialog>,
     dialogs: Dialogs,
     screenshot: Option<ScreenshotRequest>,
     assistant: Assistant,
@@ -174,7 +176,8 @@ impl EchoLabelApp {
         let preferences = storage.map(Preferences::load).unwrap_or_default();
         let cell = Arc::new(OnceLock::new());
         let _ = cell.set(ctx);
-        let assistant = Assistant::new(repaint(&cell));
+        let mut jobs = Jobs::default();
+        let assistant = Assistant::new(&mut jobs, repaint(&cell));
         let mut app = EchoLabelApp {
             settings,
             editor: EditorState::with_preferences(&preferences),
@@ -187,7 +190,8 @@ impl EchoLabelApp {
             overlay: OverlayCache::default(),
             viewport: None,
             notices: Notices::default(),
-            background: Vec::new(),
+            jobs,
+            folder_dialog: None,
             screenshot: None,
             assistant,
             uncertainty: UncertaintyOverlay::default(),
@@ -205,7 +209,13 @@ impl EchoLabelApp {
 
     /// Whether the model can take a request now.
     pub fn model_ready(&self) -> bool {
-        self.assistant.ready()
+        self.assistant.ready() && !self.model_busy()
+    }
+
+    /// Whether a proposal is running (one model request at a time).
+    fn model_busy(&self) -> bool {
+        self.jobs.is_running(crate::jobs::JobKind::ContourProposal)
+            || self.jobs.is_running(crate::jobs::JobKind::KeyFrameProposal)
     }
 
     /// The open project's session (tests inspect it).
@@ -332,6 +342,7 @@ impl EchoLabelApp {
 
     /// The library, the tools panel, the timeline and the canvas of the open project.
     fn workspace_ui(&mut self, ui: &mut egui::Ui) {
+        let busy = self.model_busy();
         let Some(session) = &mut self.session else {
             return;
         };
@@ -356,7 +367,7 @@ impl EchoLabelApp {
                     session.document(),
                     &session.task.template,
                     commands,
-                    |ui| assistant.panel_ui(ui, commands),
+                    |ui| assistant.panel_ui(ui, busy, commands),
                 )
             });
         egui::Panel::bottom("timeline").show(ui, |ui| {
@@ -369,9 +380,9 @@ impl EchoLabelApp {
             .as_ref()
             .filter(|_| self.learning.show_uncertainty)
             .and_then(|clip| self.learning.map_of(clip.record.id, clip.playback.frame));
-        let uncertainty = self
-            .uncertainty
-            .texture(ui.ctx(), map, repaint(&self.ctx));
+        let uncertainty =
+            self.uncertainty
+                .texture(ui.ctx(), map, &mut self.jobs, repaint(&self.ctx));
         let (edits, viewport) = egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {

@@ -8,14 +8,14 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use crate::jobs::{Job, JobState, Wake};
+use super::background::{JobOutput, Jobs};
+use crate::jobs::{JobKind, Wake};
 
 #[derive(Default)]
 pub struct UncertaintyOverlay {
     /// The map file loaded (or loading), if the frame has one.
     path: Option<PathBuf>,
     texture: Option<egui::TextureHandle>,
-    job: Option<Job<Option<egui::ColorImage>>>,
 }
 
 impl UncertaintyOverlay {
@@ -30,31 +30,36 @@ impl UncertaintyOverlay {
         &mut self,
         ctx: &egui::Context,
         path: Option<PathBuf>,
+        jobs: &mut Jobs,
         wake: Wake,
     ) -> Option<egui::TextureId> {
         if self.path != path {
             self.texture = None;
             let max_side = u32::try_from(ctx.input(|i| i.max_texture_side)).unwrap_or(u32::MAX);
-            self.job = path.clone().map(|path| {
-                Job::spawn("Reading the uncertainty map", wake, move |_| {
-                    load_map(&path, max_side)
-                })
-            });
+            if let Some(path) = path.clone() {
+                // Maps may be read side by side: the registry refuses none.
+                let _ = jobs.start(
+                    JobKind::UncertaintyMap,
+                    JobKind::UncertaintyMap.label(),
+                    wake,
+                    move |_| JobOutput::UncertaintyMap {
+                        image: load_map(&path, max_side),
+                        path,
+                    },
+                );
+            }
             self.path = path;
         }
-        if let Some(job) = &mut self.job {
-            match job.poll() {
-                JobState::Running { .. } => {}
-                JobState::Finished(image) => {
-                    self.job = None;
-                    self.texture = image.map(|image| {
-                        ctx.load_texture("uncertainty map", image, egui::TextureOptions::LINEAR)
-                    });
-                }
-                JobState::Failed(_) => self.job = None,
-            }
-        }
         self.texture.as_ref().map(egui::TextureHandle::id)
+    }
+
+    /// A map finished reading; shown if its frame is still the one on screen.
+    pub fn loaded(&mut self, ctx: &egui::Context, path: PathBuf, image: Option<egui::ColorImage>) {
+        if self.path.as_ref() != Some(&path) {
+            return;
+        }
+        self.texture = image
+            .map(|image| ctx.load_texture("uncertainty map", image, egui::TextureOptions::LINEAR));
     }
 }
 
