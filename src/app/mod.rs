@@ -15,7 +15,6 @@ mod gpu_errors;
 mod learning;
 mod library;
 mod notices;
-mod review_grid;
 mod saving;
 mod screenshot;
 mod session;

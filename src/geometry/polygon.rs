@@ -145,6 +145,13 @@ pub fn can_close(polyline: &[Point]) -> bool {
     is_simple(polyline)
 }
 
+/// The polyline drawn point by point as a closed contour, or `None` when
+/// closing it would not give a simple polygon ([`can_close`]): what the pen
+/// tool saves when the user closes the outline.
+pub fn close_polyline(polyline: &[Point]) -> Option<Vec<Point>> {
+    can_close(polyline).then(|| polyline.to_vec())
+}
+
 /// The index of the vertex nearest to `p` within `max_distance` (the first on
 /// a tie): what a click picks up to drag.
 pub fn nearest_vertex(contour: &[Point], p: Point, max_distance: f32) -> Option<usize> {
@@ -174,6 +181,12 @@ pub fn nearest_edge(contour: &[Point], p: Point, max_distance: f32) -> Option<(u
         .filter(|&(_, _, d)| d <= f64::from(max_distance))
         .min_by(|a, b| a.2.total_cmp(&b.2))
         .map(|(index, q, _)| (index, q))
+}
+
+/// `p` moved into an image of `size` (width, height) pixels, onto its edge
+/// when outside: where a vertex dragged or clicked beyond the image lands.
+pub fn clamp_to_image(p: Point, size: [f32; 2]) -> Point {
+    [p[0].clamp(0.0, size[0]), p[1].clamp(0.0, size[1])]
 }
 
 /// The contour with vertex `index` moved to `to`, or `None` when `index` is out
@@ -459,7 +472,7 @@ fn lerp(a: Point, b: Point, t: f64) -> Point {
 }
 
 /// The Euclidean distance between two points, in `f64`.
-pub(super) fn distance(a: Point, b: Point) -> f64 {
+pub fn distance(a: Point, b: Point) -> f64 {
     let d = sub(a, b);
     d[0].hypot(d[1])
 }
@@ -618,6 +631,36 @@ mod tests {
         let mut crossed = round.clone();
         crossed.swap(10, 1500);
         assert!(!is_simple(&crossed));
+    }
+
+    #[test]
+    fn closing_a_polyline_keeps_its_points_only_when_the_result_is_simple() {
+        let open = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+        assert_eq!(close_polyline(&open), Some(open.to_vec()));
+        // The closing edge from (10, 10) back to (0, 0) crosses (10, 0)–(0, 10).
+        let bow_tie = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]];
+        assert_eq!(close_polyline(&bow_tie), None);
+        assert_eq!(
+            close_polyline(&open[..2]),
+            None,
+            "two points enclose nothing"
+        );
+        assert_eq!(close_polyline(&[]), None);
+    }
+
+    #[test]
+    fn points_outside_the_image_are_clamped_onto_its_edge() {
+        let size = [64.0, 48.0];
+        assert_eq!(clamp_to_image([10.5, 20.25], size), [10.5, 20.25]);
+        assert_eq!(clamp_to_image([-3.0, 50.0], size), [0.0, 48.0]);
+        assert_eq!(clamp_to_image([70.0, -0.5], size), [64.0, 0.0]);
+    }
+
+    #[test]
+    fn distance_is_euclidean_and_symmetric() {
+        assert_eq!(distance([0.0, 0.0], [3.0, 4.0]), 5.0);
+        assert_eq!(distance([3.0, 4.0], [0.0, 0.0]), 5.0);
+        assert_eq!(distance([-1.5, 2.0], [-1.5, 2.0]), 0.0);
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! The review grid for pseudo-labels: one card per frame and structure with
 //! the model's contour over a thumbnail, grouped by structure and sorted by
 //! confidence (lowest uncertainty first). A reviewer accepts, rejects or
-//! takes over (edits) each, or selects many and decides at once.
+//! takes over (edits) each, or selects many and decides at once: the
+//! learning window's review tab, with its own selection and thumbnails.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::mpsc::{Receiver, channel};
 
 use eframe::egui;
 
-use super::library::frame_thumbnail;
-use super::session::Session;
-use super::tools::StructureStyle;
+use crate::app::library::frame_thumbnail;
+use crate::app::session::Session;
+use crate::app::tools::StructureStyle;
 use crate::jobs::Wake;
 use crate::store::{Annotation, AnnotationStatus, PseudoLabelPolicy};
 

@@ -1,0 +1,126 @@
+//! Running a round: starting it as a cancellable background job with the
+//! form's settings, and polling it and the project reads, because both
+//! finish on other threads while the window is drawn.
+
+use super::{Learning, Tab};
+use crate::active::round::{RoundOutcome, RoundProgress, run_round};
+use crate::app::notices::Notices;
+use crate::app::session::Session;
+use crate::jobs::{Job, JobState, Wake};
+use crate::model::{ComputeDevice, ModelConfig, TrainEvent, TrainOptions};
+use crate::store::Project;
+
+impl Learning {
+    /// Takes finished reads, writes and rounds.
+    pub fn poll(&mut self, session: Option<&Session>, notices: &mut Notices) -> bool {
+        let mut round_finished = false;
+        if let Some(pending) = &self.loading
+            && let Some(answer) = pending.try_take()
+        {
+            self.loading = None;
+            match answer {
+                Ok(overview) => {
+                    self.review.retain_known(&overview.pseudo_labels);
+                    self.overview = Some(overview);
+                }
+                Err(message) => {
+                    notices.error(format!("reading the active-learning state: {message}"))
+                }
+            }
+        }
+        if let Some(job) = &mut self.job {
+            let result = match job.poll() {
+                JobState::Running { .. } => None,
+                JobState::Finished(result) => Some(result),
+                JobState::Failed(message) => Some(Err(message)),
+            };
+            if let Some(result) = result {
+                self.job = None;
+                round_finished = true;
+                match result {
+                    Ok(Some(outcome)) => {
+                        notices.info(round_summary(&outcome));
+                        for problem in &outcome.skipped {
+                            notices.error(format!("left out of the round: {problem}"));
+                        }
+                        self.tab = Tab::Queue;
+                    }
+                    Ok(None) => notices.info(
+                        "Round cancelled; no round was recorded (a model version trained before the cancel is kept)",
+                    ),
+                    Err(message) => notices.error(format!("active-learning round: {message}")),
+                }
+                if let Some(session) = session {
+                    self.reload(session);
+                }
+            }
+        }
+        round_finished
+    }
+
+    /// Starts a round with the form's settings on `device`, training (when
+    /// asked) a model shaped like `config`.
+    pub fn start_round(
+        &mut self,
+        session: &Session,
+        device: ComputeDevice,
+        config: ModelConfig,
+        wake: Wake,
+        notices: &mut Notices,
+    ) {
+        if self.job.is_some() {
+            return notices.info("A round is already running");
+        }
+        let settings = self.form.settings(config);
+        let root = session.root().to_path_buf();
+        let max_epochs = TrainOptions::default().max_epochs;
+        self.job = Some(Job::spawn(
+            format!("Active-learning round ({})", settings.strategy.name()),
+            wake,
+            move |progress| {
+                let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+                run_round(&mut project, &settings, &device, |event| {
+                    match event {
+                        RoundProgress::Training(
+                            event @ TrainEvent::Step {
+                                epoch, step, steps, ..
+                            },
+                        ) => progress.report(
+                            0.5 * event.fraction(max_epochs).unwrap_or(0.0),
+                            format!("training: epoch {epoch}, step {step}/{steps}"),
+                        ),
+                        RoundProgress::Training(TrainEvent::Epoch(_)) => {}
+                        RoundProgress::Scoring { done, total } => progress.report(
+                            0.5 + 0.5 * done as f32 / total.max(1) as f32,
+                            format!("scoring the pool: {done}/{total} frames"),
+                        ),
+                    }
+                    !progress.cancelled()
+                })
+            },
+        ));
+        self.form.advance_seed();
+    }
+}
+
+fn round_summary(outcome: &RoundOutcome) -> String {
+    let model = match (&outcome.trained, &outcome.training_note) {
+        (Some(trained), _) => format!(
+            "trained model version {} on {} frames; ",
+            trained.version_id, trained.frames
+        ),
+        (None, Some(note)) => format!("{note}; "),
+        (None, None) => String::new(),
+    };
+    format!(
+        "Round {}: {model}scored {} frames with {}, queued {} for annotation{}",
+        outcome.round_id,
+        outcome.pool,
+        outcome.model_name,
+        outcome.queued.len(),
+        match outcome.pseudo_labels {
+            0 => String::new(),
+            n => format!(", {n} pseudo-label contour(s) to review"),
+        }
+    )
+}
