@@ -65,6 +65,23 @@ pub fn annotation_queue(project: &Project) -> Result<Vec<QueueEntry>, StoreError
     Ok(entries)
 }
 
+/// The next frame of `queue` nobody has labelled after `current` (clip id,
+/// frame), wrapping round to the first open one; from the top when `current`
+/// is not queued. `None` once every queued frame is labelled.
+pub fn next_open(queue: &[QueueEntry], current: Option<(i64, u32)>) -> Option<(i64, u32)> {
+    let position = current.and_then(|(clip, frame)| {
+        queue
+            .iter()
+            .position(|e| e.clip_id == clip && e.frame == frame)
+    });
+    let after = position.map_or(0, |p| p + 1);
+    queue[after.min(queue.len())..]
+        .iter()
+        .find(|e| !e.done)
+        .or_else(|| queue.iter().find(|e| !e.done))
+        .map(|e| (e.clip_id, e.frame))
+}
+
 fn clip_name(path: &std::path::Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -102,4 +119,47 @@ pub fn learning_curve(project: &Project) -> Result<Vec<CurvePoint>, StoreError> 
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(rank: u32, clip_id: i64, frame: u32, done: bool) -> QueueEntry {
+        QueueEntry {
+            round_id: 1,
+            clip_id,
+            clip_name: format!("clip {clip_id}"),
+            frame,
+            score: 1.0 / f64::from(rank),
+            rank,
+            done,
+        }
+    }
+
+    #[test]
+    fn the_next_open_frame_follows_the_current_one_and_wraps_round() {
+        let queue = [
+            entry(1, 7, 10, false),
+            entry(2, 7, 20, true),
+            entry(3, 8, 0, false),
+            entry(4, 9, 5, true),
+        ];
+        assert_eq!(next_open(&queue, None), Some((7, 10)));
+        assert_eq!(next_open(&queue, Some((7, 10))), Some((8, 0)));
+        // Labelled frames are skipped, and past the end it starts again.
+        assert_eq!(next_open(&queue, Some((7, 20))), Some((8, 0)));
+        assert_eq!(next_open(&queue, Some((8, 0))), Some((7, 10)));
+        assert_eq!(next_open(&queue, Some((9, 5))), Some((7, 10)));
+        // A frame that is not queued starts from the top.
+        assert_eq!(next_open(&queue, Some((3, 3))), Some((7, 10)));
+    }
+
+    #[test]
+    fn nothing_is_next_once_every_frame_is_labelled() {
+        assert_eq!(next_open(&[], None), None);
+        let queue = [entry(1, 7, 10, true), entry(2, 8, 0, true)];
+        assert_eq!(next_open(&queue, None), None);
+        assert_eq!(next_open(&queue, Some((7, 10))), None);
+    }
 }

@@ -10,8 +10,8 @@
 //! through the parts.
 
 mod actions;
-mod background;
 mod assistant;
+mod background;
 mod canvas;
 mod clip_view;
 mod command;
@@ -23,7 +23,6 @@ mod library;
 mod lifecycle;
 mod notices;
 mod preferences;
-mod review_grid;
 mod saving;
 mod screenshot;
 mod session;
@@ -383,7 +382,7 @@ impl EchoLabelApp {
         let uncertainty =
             self.uncertainty
                 .texture(ui.ctx(), map, &mut self.jobs, repaint(&self.ctx));
-        let (edits, viewport) = egui::CentralPanel::default()
+        self.viewport = egui::CentralPanel::default()
             .frame(egui::Frame::NONE)
             .show(ui, |ui| {
                 canvas::canvas_ui(
@@ -393,13 +392,10 @@ impl EchoLabelApp {
                     &mut self.overlay,
                     &mut self.notices,
                     uncertainty,
+                    commands,
                 )
             })
             .inner;
-        self.viewport = viewport;
-        for edit in edits {
-            commands.send(edit.into());
-        }
     }
 
     /// The windows over the workspace: training, active learning, dialogs, notices.
@@ -409,20 +405,16 @@ impl EchoLabelApp {
         if let Some(session) = &self.session {
             self.assistant.training_window(ctx);
             let ready = self.assistant.ready();
-            let (action, start) = self.learning.window(
+            let running = self.jobs.is_running(crate::jobs::JobKind::Round);
+            self.learning.window(
                 ctx,
                 session,
                 ready,
+                running,
                 &self.editor.styles,
                 &wake,
-                &mut self.notices,
+                commands,
             );
-            if let Some(action) = action {
-                commands.send(action.into());
-            }
-            if start {
-                commands.send(Command::StartRound);
-            }
             saving::failures_window(ctx, &session.store, &mut self.dialogs.show_failures);
         }
         let annotators = self

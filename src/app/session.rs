@@ -202,6 +202,16 @@ impl Session {
         resolve(self.store.root(), &record.path)
     }
 
+    /// The clip on screen to change (its view, playback) beside its document
+    /// to read, borrowed at once.
+    pub fn clip_and_document(&mut self) -> (Option<&mut OpenClip>, Option<&ClipDocument>) {
+        let document = self
+            .clip
+            .as_ref()
+            .and_then(|c| self.documents.get(&c.record.id));
+        (self.clip.as_mut(), document)
+    }
+
     pub fn document(&self) -> Option<&ClipDocument> {
         self.documents.get(&self.clip.as_ref()?.record.id)
     }

@@ -17,7 +17,12 @@
 //! [x, x+1) × [y, y+1) and its centre is (x+0.5, y+0.5); x grows to the right,
 //! y downwards. A contour is a `Vec<Point>` whose last point joins the first
 //! (the first point is not repeated at the end).
+//!
+//! Where a file gives a physical calibration, [`ruler_ticks`] and
+//! [`region_position_mm`] turn those pixel coordinates into millimetres (the
+//! depth ruler, the cursor readout).
 
+mod calibration;
 mod fit;
 mod mask;
 mod polygon;
@@ -27,11 +32,12 @@ mod trace;
 #[cfg(test)]
 mod testing;
 
+pub use calibration::{MAX_RULER_TICKS, region_position_mm, ruler_ticks};
 pub use mask::Mask;
 pub use polygon::{
-    area, can_append, can_close, centroid, contains, is_simple, nearest_edge, nearest_vertex,
-    perimeter, resample, segment_crosses, signed_area, simplify, smooth, with_vertex_inserted,
-    with_vertex_moved, with_vertex_removed,
+    area, can_append, can_close, centroid, clamp_to_image, close_polyline, contains, distance,
+    is_simple, nearest_edge, nearest_vertex, perimeter, resample, segment_crosses, signed_area,
+    simplify, smooth, with_vertex_inserted, with_vertex_moved, with_vertex_removed,
 };
 pub use raster::{fill, paint_disc, paint_stroke};
 pub use trace::{mask_to_contour, trace_boundaries};

@@ -64,3 +64,9 @@ pub fn with_vertex_inserted(contour: &[Point], index: usize, p: Point) -> Option
     inserted.insert(index, p);
     is_simple(&inserted).then_some(inserted)
 }
+
+/// `p` moved into an image of `size` (width, height) pixels, onto its edge
+/// when outside: where a vertex dragged or clicked beyond the image lands.
+pub fn clamp_to_image(p: Point, size: [f32; 2]) -> Point {
+    [p[0].clamp(0.0, size[0]), p[1].clamp(0.0, size[1])]
+}

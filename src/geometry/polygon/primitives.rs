@@ -41,7 +41,7 @@ pub(super) fn lerp(a: Point, b: Point, t: f64) -> Point {
 }
 
 /// The Euclidean distance between two points, in `f64`.
-pub(in crate::geometry) fn distance(a: Point, b: Point) -> f64 {
+pub fn distance(a: Point, b: Point) -> f64 {
     let d = sub(a, b);
     d[0].hypot(d[1])
 }

@@ -133,3 +133,10 @@ pub(super) fn within_box(a: Point, b: Point, p: Point) -> bool {
         && a[1].min(b[1]) <= p[1]
         && p[1] <= a[1].max(b[1])
 }
+
+/// The polyline drawn point by point as a closed contour, or `None` when
+/// closing it would not give a simple polygon ([`can_close`]): what the pen
+/// tool saves when the user closes the outline.
+pub fn close_polyline(polyline: &[Point]) -> Option<Vec<Point>> {
+    can_close(polyline).then(|| polyline.to_vec())
+}

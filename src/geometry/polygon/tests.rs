@@ -391,3 +391,29 @@ fn resample_spaces_points_evenly_on_the_outline() {
         (perimeter(&round) / 2.0).round() as usize
     );
 }
+
+#[test]
+fn closing_a_polyline_keeps_its_points_only_when_the_result_is_simple() {
+    let open = [[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]];
+    assert_eq!(close_polyline(&open), Some(open.to_vec()));
+    // The closing edge from (10, 10) back to (0, 0) crosses (10, 0)–(0, 10).
+    let bow_tie = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]];
+    assert_eq!(close_polyline(&bow_tie), None);
+    assert_eq!(close_polyline(&open[..2]), None, "two points enclose nothing");
+    assert_eq!(close_polyline(&[]), None);
+}
+
+#[test]
+fn points_outside_the_image_are_clamped_onto_its_edge() {
+    let size = [64.0, 48.0];
+    assert_eq!(clamp_to_image([10.5, 20.25], size), [10.5, 20.25]);
+    assert_eq!(clamp_to_image([-3.0, 50.0], size), [0.0, 48.0]);
+    assert_eq!(clamp_to_image([70.0, -0.5], size), [64.0, 0.0]);
+}
+
+#[test]
+fn distance_is_euclidean_and_symmetric() {
+    assert_eq!(distance([0.0, 0.0], [3.0, 4.0]), 5.0);
+    assert_eq!(distance([3.0, 4.0], [0.0, 0.0]), 5.0);
+    assert_eq!(distance([-1.5, 2.0], [-1.5, 2.0]), 0.0);
+}

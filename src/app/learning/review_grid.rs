@@ -1,39 +1,23 @@
 //! The review grid for pseudo-labels: one card per frame and structure with
 //! the model's contour over a thumbnail, grouped by structure and sorted by
 //! confidence (lowest uncertainty first). A reviewer accepts, rejects or
-//! takes over (edits) each, or selects many and decides at once.
+//! takes over (edits) each, or selects many and decides at once: the
+//! learning window's review tab, with its own selection and thumbnails.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::mpsc::{Receiver, channel};
 
 use eframe::egui;
 
-use super::library::frame_thumbnail;
-use super::session::Session;
-use super::tools::StructureStyle;
+use crate::app::library::frame_thumbnail;
+use crate::app::session::Session;
+use crate::app::tools::StructureStyle;
+use crate::app::command::Command;
 use crate::jobs::Wake;
 use crate::store::{Annotation, AnnotationStatus, PseudoLabelPolicy};
 
 /// Thumbnail width in pixels.
 const CARD_WIDTH: u32 = 150;
-
-pub enum ReviewAction {
-    Decide {
-        ids: Vec<i64>,
-        decision: AnnotationStatus,
-    },
-    Policy(PseudoLabelPolicy),
-    /// Copy the frame's pseudo-labels into the reviewer's own contours.
-    Edit {
-        clip_id: i64,
-        frame: u32,
-        pseudo_labels: Vec<Annotation>,
-    },
-    Open {
-        clip_id: i64,
-        frame: u32,
-    },
-}
 
 type FrameKey = (i64, u32);
 
@@ -46,6 +30,7 @@ pub struct ReviewView<'a> {
     pub policy: PseudoLabelPolicy,
     pub styles: &'a [StructureStyle],
 }
+
 
 /// What every card needs besides its annotation.
 struct CardLook<'a> {
@@ -82,7 +67,7 @@ impl ReviewGrid {
         session: &Session,
         view: &ReviewView,
         wake: &Wake,
-    ) -> Option<ReviewAction> {
+    ) -> Option<Command> {
         let ReviewView {
             pseudo_labels,
             clip_names,
@@ -131,7 +116,7 @@ impl ReviewGrid {
                 .on_hover_text("The project's setting: whether accepted pseudo-labels teach the next model version")
                 .changed()
             {
-                action = Some(ReviewAction::Policy(if joins {
+                action = Some(Command::SetPseudoLabelPolicy(if joins {
                     PseudoLabelPolicy::WhenAccepted
                 } else {
                     PseudoLabelPolicy::Never
@@ -161,7 +146,7 @@ impl ReviewGrid {
                         )
                         .clicked()
                 {
-                    action = Some(ReviewAction::Decide {
+                    action = Some(Command::ReviewPseudoLabels {
                         ids: std::mem::take(&mut self.selected).into_iter().collect(),
                         decision,
                     });
@@ -220,7 +205,7 @@ impl ReviewGrid {
         annotation: &Annotation,
         all: &[Annotation],
         look: &CardLook,
-    ) -> Option<ReviewAction> {
+    ) -> Option<Command> {
         let mut action = None;
         let showing = look.showing;
         let key = (annotation.clip_id, annotation.frame);
@@ -259,7 +244,7 @@ impl ReviewGrid {
                     }
                 }
                 if response.on_hover_text("Open this frame in the viewer").clicked() {
-                    action = Some(ReviewAction::Open { clip_id: key.0, frame: key.1 });
+                    action = Some(Command::OpenFrame { clip_id: key.0, frame: key.1 });
                 }
                 let mut selected = self.selected.contains(&annotation.id);
                 let name = look.clip_names.get(&annotation.clip_id).map_or("clip", String::as_str);
@@ -277,10 +262,10 @@ impl ReviewGrid {
                 }
                 ui.horizontal(|ui| {
                     if showing != AnnotationStatus::Accepted && ui.small_button("Accept").clicked() {
-                        action = Some(ReviewAction::Decide { ids: vec![annotation.id], decision: AnnotationStatus::Accepted });
+                        action = Some(Command::ReviewPseudoLabels { ids: vec![annotation.id], decision: AnnotationStatus::Accepted });
                     }
                     if showing != AnnotationStatus::Rejected && ui.small_button("Reject").clicked() {
-                        action = Some(ReviewAction::Decide { ids: vec![annotation.id], decision: AnnotationStatus::Rejected });
+                        action = Some(Command::ReviewPseudoLabels { ids: vec![annotation.id], decision: AnnotationStatus::Rejected });
                     }
                     if showing == AnnotationStatus::Draft
                         && ui
@@ -295,7 +280,7 @@ impl ReviewGrid {
                             })
                             .cloned()
                             .collect();
-                        action = Some(ReviewAction::Edit { clip_id: key.0, frame: key.1, pseudo_labels });
+                        action = Some(Command::TakeOver { clip_id: key.0, frame: key.1, pseudo_labels });
                     }
                 });
             });
