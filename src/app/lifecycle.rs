@@ -102,7 +102,7 @@ impl EchoLabelApp {
     }
 
     fn switch_project(&mut self, root: &Path, create: bool) {
-        let session = Session::open(root, create, self.wake());
+        let session = Session::open(root, create, self.wake(), self.thumbnails.client());
         self.assistant.project_opened(&session);
         self.learning.project_opened(&session);
         self.takeover = None;

@@ -38,7 +38,7 @@ use std::sync::{Arc, OnceLock};
 
 use eframe::egui;
 
-use crate::jobs::Wake;
+use crate::jobs::{ThumbnailWorker, Wake};
 use crate::settings::Settings;
 
 use assistant::Assistant;
@@ -148,6 +148,8 @@ pub struct EchoLabelApp {
     viewport: Option<Viewport>,
     notices: Notices,
     jobs: Jobs,
+    /// Decodes the thumbnails of the library and the review grid.
+    thumbnails: ThumbnailWorker,
     folder_dialog: Option<FolderDialog>,
     dialogs: Dialogs,
     screenshot: Option<ScreenshotRequest>,
@@ -177,6 +179,7 @@ impl EchoLabelApp {
         let _ = cell.set(ctx);
         let mut jobs = Jobs::default();
         let assistant = Assistant::new(&mut jobs, repaint(&cell));
+        let thumbnails = ThumbnailWorker::spawn(repaint(&cell));
         let mut app = EchoLabelApp {
             settings,
             editor: EditorState::with_preferences(&preferences),
@@ -190,6 +193,7 @@ impl EchoLabelApp {
             viewport: None,
             notices: Notices::default(),
             jobs,
+            thumbnails,
             folder_dialog: None,
             screenshot: None,
             assistant,
@@ -401,7 +405,6 @@ impl EchoLabelApp {
     /// The windows over the workspace: training, active learning, dialogs, notices.
     fn windows_ui(&mut self, ctx: &egui::Context) {
         let commands = self.commands.sender();
-        let wake = self.wake();
         if let Some(session) = &self.session {
             self.assistant.training_window(ctx);
             let ready = self.assistant.ready();
@@ -412,7 +415,7 @@ impl EchoLabelApp {
                 ready,
                 running,
                 &self.editor.styles,
-                &wake,
+                &self.thumbnails,
                 commands,
             );
             saving::failures_window(ctx, &session.store, &mut self.dialogs.show_failures);

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::demo::CAMUS_STRUCTURES;
 use crate::dicom::PatientSalt;
 use crate::editor::{ClipDocument, Mutation, Persist};
-use crate::jobs::{Pending, SaveState, Shutdown, StoreEvent, StoreThread, Wake};
+use crate::jobs::{Pending, SaveState, Shutdown, StoreEvent, StoreThread, ThumbnailClient, Wake};
 use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, TaskTemplate};
 
 use super::clip_view::OpenClip;
@@ -46,7 +46,12 @@ pub struct Session {
 
 impl Session {
     /// Opens `root` on a store thread; its contents arrive over the next frames.
-    pub fn open(root: &Path, create: bool, wake: Wake) -> Session {
+    pub fn open(
+        root: &Path,
+        create: bool,
+        wake: Wake,
+        thumbnails: ThumbnailClient<i64>,
+    ) -> Session {
         let store = StoreThread::open(root, create, wake.clone());
         let meta_pending = Some(store.read(|project| {
             Ok(ProjectMeta {
@@ -56,7 +61,7 @@ impl Session {
                 assignments: project.assignments()?,
             })
         }));
-        let library = Library::new(&store);
+        let library = Library::new(&store, thumbnails);
         Session {
             store,
             meta: None,
@@ -82,8 +87,7 @@ impl Session {
             self.meta_pending = None;
             self.meta = Some(answer?);
         }
-        self.library
-            .poll(&self.store, notices, self.wake.clone(), self.meta.as_ref());
+        self.library.poll(&self.store, notices, self.meta.as_ref());
         if let Some((clip_id, pending)) = &self.document_pending
             && let Some(answer) = pending.try_take()
         {

@@ -5,15 +5,14 @@
 //! learning window's review tab, with its own selection and thumbnails.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::mpsc::{Receiver, channel};
 
 use eframe::egui;
 
-use crate::app::library::frame_thumbnail;
+use crate::app::library::color_image;
 use crate::app::session::Session;
 use crate::app::tools::StructureStyle;
 use crate::app::command::Command;
-use crate::jobs::Wake;
+use crate::jobs::{ThumbnailClient, ThumbnailWorker};
 use crate::store::{Annotation, AnnotationStatus, PseudoLabelPolicy};
 
 /// Thumbnail width in pixels.
@@ -49,9 +48,8 @@ pub struct ReviewGrid {
     selected: BTreeSet<i64>,
     thumbnails: HashMap<FrameKey, egui::TextureHandle>,
     failed: HashSet<FrameKey>,
-    requested: HashSet<FrameKey>,
-    /// One per batch asked for; a batch's thread ends when it is done.
-    receivers: Vec<Receiver<(FrameKey, Result<egui::ColorImage, String>)>>,
+    /// The grid's end of the app's thumbnail worker, made on first use.
+    client: Option<ThumbnailClient<FrameKey>>,
 }
 
 impl ReviewGrid {
@@ -66,7 +64,7 @@ impl ReviewGrid {
         ui: &mut egui::Ui,
         session: &Session,
         view: &ReviewView,
-        wake: &Wake,
+        worker: &ThumbnailWorker,
     ) -> Option<Command> {
         let ReviewView {
             pseudo_labels,
@@ -93,7 +91,7 @@ impl ReviewGrid {
             .filter(|a| a.status == showing)
             .collect();
         self.receive(ui.ctx());
-        self.request(session, &listed, wake);
+        self.request(session, &listed, worker);
 
         ui.horizontal_wrapped(|ui| {
             for (status, label) in [
@@ -288,66 +286,44 @@ impl ReviewGrid {
         action
     }
 
-    /// Starts decoding the thumbnails not yet asked for, on one thread.
-    fn request(&mut self, session: &Session, listed: &[&Annotation], wake: &Wake) {
+    /// Asks the app's thumbnail worker for the cards' frames not yet asked for.
+    fn request(&mut self, session: &Session, listed: &[&Annotation], worker: &ThumbnailWorker) {
         let Some(meta) = &session.meta else { return };
-        let wanted: Vec<FrameKey> = listed
-            .iter()
-            .map(|a| (a.clip_id, a.frame))
-            .filter(|key| !self.requested.contains(key))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if wanted.is_empty() {
-            return;
-        }
+        let client = self.client.get_or_insert_with(|| worker.client());
         let paths: HashMap<i64, std::path::PathBuf> = session
             .library
             .clips()
             .iter()
             .map(|c| (c.id, session.clip_path(c)))
             .collect();
-        self.requested.extend(wanted.iter().copied());
-        let (sender, receiver) = channel();
-        let salt = meta.salt.clone();
-        let wake = wake.clone();
-        let spawned = std::thread::Builder::new()
-            .name("review thumbnails".into())
-            .spawn(move || {
-                for key in wanted {
-                    let image = match paths.get(&key.0) {
-                        Some(path) => frame_thumbnail(path, &salt, Some(key.1), CARD_WIDTH * 2),
-                        None => Err("the clip is no longer in the project".into()),
-                    };
-                    if sender.send((key, image)).is_err() {
-                        return;
-                    }
-                    wake();
+        for annotation in listed {
+            let key = (annotation.clip_id, annotation.frame);
+            if client.is_requested(&key) {
+                continue;
+            }
+            match paths.get(&key.0) {
+                Some(path) => {
+                    client.request(key, path.clone(), &meta.salt, Some(key.1), CARD_WIDTH * 2);
                 }
-            });
-        if spawned.is_ok() {
-            self.receivers.push(receiver);
+                // The clip is no longer in the project.
+                None => {
+                    self.failed.insert(key);
+                }
+            }
         }
     }
 
     fn receive(&mut self, ctx: &egui::Context) {
-        let mut arrived = Vec::new();
-        self.receivers.retain(|receiver| {
-            loop {
-                match receiver.try_recv() {
-                    Ok(item) => arrived.push(item),
-                    Err(std::sync::mpsc::TryRecvError::Empty) => break true,
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break false,
-                }
-            }
-        });
-        for (key, image) in arrived {
+        let Some(client) = &mut self.client else {
+            return;
+        };
+        for (key, image) in client.take() {
             match image {
                 Ok(image) => {
                     let name = format!("review-{}-{}", key.0, key.1);
                     self.thumbnails.insert(
                         key,
-                        ctx.load_texture(name, image, egui::TextureOptions::LINEAR),
+                        ctx.load_texture(name, color_image(&image), egui::TextureOptions::LINEAR),
                     );
                 }
                 Err(_) => {

@@ -14,7 +14,7 @@ use crate::app::notices::Notices;
 use crate::app::session::Session;
 use crate::app::tools::StructureStyle;
 use crate::editor::Mutation;
-use crate::jobs::Wake;
+use crate::jobs::ThumbnailWorker;
 use crate::store::{AnnotationStatus, PseudoLabelPolicy};
 
 impl Learning {
@@ -28,7 +28,7 @@ impl Learning {
         model_ready: bool,
         running: bool,
         styles: &[StructureStyle],
-        wake: &Wake,
+        thumbnails: &ThumbnailWorker,
         commands: &CommandSender,
     ) {
         if !self.open {
@@ -77,7 +77,7 @@ impl Learning {
                             policy: overview.policy,
                             styles,
                         };
-                        self.review.ui(ui, session, &view, wake)
+                        self.review.ui(ui, session, &view, thumbnails)
                     }
                     Tab::Progress => {
                         progress_ui(ui, overview);

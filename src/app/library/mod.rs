@@ -16,19 +16,17 @@ mod thumbnails;
 mod views;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::mpsc::Receiver;
 
 use eframe::egui;
 
 use super::notices::Notices;
 use super::session::ProjectMeta;
-use crate::jobs::{Pending, StoreThread, Wake};
+use crate::jobs::{Pending, StoreThread, ThumbnailClient};
 use crate::store::{ClipProgress, ClipRecord, Collection};
 use filters::StatusFilter;
 use search::SearchForm;
-use thumbnails::Thumbnail;
 
-pub use thumbnails::frame_thumbnail;
+pub use thumbnails::color_image;
 
 /// Where a clip's annotation stands, for its colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,12 +85,12 @@ pub struct Library {
     search_pending: Option<Pending<HashSet<i64>>>,
     thumbnails: HashMap<i64, egui::TextureHandle>,
     unreadable: HashMap<i64, String>,
-    thumbnail_receiver: Option<Receiver<Thumbnail>>,
+    thumbnail_client: ThumbnailClient<i64>,
     thumbnails_started: bool,
 }
 
 impl Library {
-    pub fn new(store: &StoreThread) -> Library {
+    pub fn new(store: &StoreThread, thumbnail_client: ThumbnailClient<i64>) -> Library {
         let mut library = Library {
             collections: Vec::new(),
             members: HashMap::new(),
@@ -111,7 +109,7 @@ impl Library {
             search_pending: None,
             thumbnails: HashMap::new(),
             unreadable: HashMap::new(),
-            thumbnail_receiver: None,
+            thumbnail_client,
             thumbnails_started: false,
         };
         library.reload(store, &[]);
@@ -152,7 +150,6 @@ impl Library {
         &mut self,
         store: &StoreThread,
         notices: &mut Notices,
-        wake: Wake,
         meta: Option<&ProjectMeta>,
     ) {
         if let Some(answer) = self.pending.as_ref().and_then(Pending::try_take) {
@@ -189,7 +186,7 @@ impl Library {
             && !self.clips.is_empty()
             && let Some(meta) = meta
         {
-            self.start_thumbnails(store, meta.salt.clone(), wake);
+            self.start_thumbnails(store, &meta.salt);
         }
     }
 

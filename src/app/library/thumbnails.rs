@@ -1,25 +1,15 @@
-//! Thumbnails: the middle frame of every clip decoded and scaled down on a
-//! thread of its own (a clip that fails is marked unreadable), then loaded
-//! as textures as they arrive; [`frame_thumbnail`] also serves the review
-//! grid's cards.
-
-use std::path::PathBuf;
-use std::sync::mpsc::channel;
+//! Thumbnails: the middle frame of every clip, decoded and scaled down by
+//! the app's one thumbnail worker (a clip that fails is marked unreadable),
+//! then loaded as textures as they arrive.
 
 use eframe::egui;
 
 use super::Library;
-use crate::dicom::{Clip, PatientSalt};
-use crate::downsample::fit_within;
-use crate::jobs::{StoreThread, Wake};
+use crate::dicom::PatientSalt;
+use crate::jobs::StoreThread;
 
 /// Thumbnail width in pixels (and the most a thumbnail may be tall).
 pub(super) const THUMBNAIL_WIDTH: u32 = 96;
-
-pub(super) struct Thumbnail {
-    clip_id: i64,
-    image: Result<egui::ColorImage, String>,
-}
 
 impl Library {
     /// The size of a clip's thumbnail in pixels, once it has arrived.
@@ -27,85 +17,47 @@ impl Library {
         self.thumbnails.get(&clip).map(egui::TextureHandle::size)
     }
 
-    pub(super) fn start_thumbnails(&mut self, store: &StoreThread, salt: PatientSalt, wake: Wake) {
+    /// Asks the worker for the thumbnails of clips that have none yet.
+    pub(super) fn start_thumbnails(&mut self, store: &StoreThread, salt: &PatientSalt) {
         self.thumbnails_started = true;
-        let root = store.root().to_path_buf();
-        let jobs: Vec<(i64, PathBuf)> = self
-            .clips
-            .iter()
-            .filter(|c| !self.thumbnails.contains_key(&c.id))
-            .map(|c| {
-                let path = if c.path.is_absolute() {
-                    c.path.clone()
-                } else {
-                    root.join(&c.path)
-                };
-                (c.id, path)
-            })
-            .collect();
-        let (sender, receiver) = channel();
-        let spawned = std::thread::Builder::new()
-            .name("thumbnails".into())
-            .spawn(move || {
-                for (clip_id, path) in jobs {
-                    let image = thumbnail(&path, &salt);
-                    if sender.send(Thumbnail { clip_id, image }).is_err() {
-                        return;
-                    }
-                    wake();
-                }
-            });
-        if spawned.is_ok() {
-            self.thumbnail_receiver = Some(receiver);
+        let root = store.root();
+        for clip in &self.clips {
+            if self.thumbnails.contains_key(&clip.id) {
+                continue;
+            }
+            let path = if clip.path.is_absolute() {
+                clip.path.clone()
+            } else {
+                root.join(&clip.path)
+            };
+            self.thumbnail_client
+                .request(clip.id, path, salt, None, THUMBNAIL_WIDTH);
         }
     }
 
     pub(super) fn receive_thumbnails(&mut self, ctx: &egui::Context) {
-        let Some(receiver) = &self.thumbnail_receiver else {
-            return;
-        };
-        while let Ok(thumbnail) = receiver.try_recv() {
-            match thumbnail.image {
+        for (clip_id, image) in self.thumbnail_client.take() {
+            match image {
                 Ok(image) => {
                     let texture = ctx.load_texture(
-                        format!("thumbnail-{}", thumbnail.clip_id),
-                        image,
+                        format!("thumbnail-{clip_id}"),
+                        color_image(&image),
                         egui::TextureOptions::LINEAR,
                     );
-                    self.thumbnails.insert(thumbnail.clip_id, texture);
+                    self.thumbnails.insert(clip_id, texture);
                 }
-                Err(message) => {
-                    self.unreadable.insert(thumbnail.clip_id, message);
+                Err(error) => {
+                    self.unreadable.insert(clip_id, error.to_string());
                 }
             }
         }
     }
 }
 
-/// The middle frame of a clip, scaled down.
-fn thumbnail(path: &std::path::Path, salt: &PatientSalt) -> Result<egui::ColorImage, String> {
-    frame_thumbnail(path, salt, None, THUMBNAIL_WIDTH)
-}
-
-/// A frame of a clip (the middle one when `frame` is `None`) scaled to fit
-/// `side` × `side` pixels with its aspect ratio, for grids of clips or frames.
-/// Both sides are bounded: a tall narrow frame scaled to the width alone
-/// would make a texture taller than the GPU allows.
-pub fn frame_thumbnail(
-    path: &std::path::Path,
-    salt: &PatientSalt,
-    frame: Option<u32>,
-    side: u32,
-) -> Result<egui::ColorImage, String> {
-    let clip = Clip::open(path, salt).map_err(|e| e.to_string())?;
-    let frame = clip
-        .frame(frame.unwrap_or(clip.frame_count() / 2))
-        .map_err(|e| e.to_string())?;
-    let image = frame.to_rgb_image();
-    let (width, height) = fit_within(frame.width, frame.height, side, side);
-    let small = image::imageops::thumbnail(&image, width, height);
-    Ok(egui::ColorImage::from_rgb(
-        [small.width() as usize, small.height() as usize],
-        small.as_raw(),
-    ))
+/// The worker's image as a texture's.
+pub fn color_image(image: &image::RgbImage) -> egui::ColorImage {
+    egui::ColorImage::from_rgb(
+        [image.width() as usize, image.height() as usize],
+        image.as_raw(),
+    )
 }
