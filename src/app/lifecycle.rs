@@ -303,7 +303,7 @@ impl EchoLabelApp {
     }
 
     /// Starts importing `folder` into the open project.
-    pub(super) fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
+    pub fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
         let Some(session) = &self.session else { return };
         self.preferences.import_copy = copy;
         let root = session.root().to_path_buf();

@@ -50,13 +50,14 @@ use learning::Learning;
 use background::Jobs;
 use lifecycle::{FolderDialog, Leaving};
 use notices::Notices;
-use preferences::Preferences;
 use screenshot::ScreenshotRequest;
 use session::Session;
 use tools::EditorState;
 use uncertainty_overlay::UncertaintyOverlay;
 
 pub use actions::Action;
+pub use preferences::Preferences;
+pub use tools::Tool;
 pub use notices::Level as NoticeLevel;
 
 /// How the app starts.
@@ -183,7 +184,7 @@ impl EchoLabelApp {
         let mut app = EchoLabelApp {
             settings,
             editor: EditorState::with_preferences(&preferences),
-            learning: Learning::default(),
+            learning: Learning::with_preferences(&preferences),
             dialogs: Dialogs::default(),
             preferences,
             ctx: cell,
@@ -282,6 +283,7 @@ impl EchoLabelApp {
     pub fn preferences(&self) -> Preferences {
         let mut preferences = self.preferences.clone();
         self.editor.remember(&mut preferences);
+        self.learning.remember(&mut preferences);
         preferences
     }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::learning::RoundForm;
 use super::tools::Tool;
 
 /// eframe's storage file, in the config folder beside the settings.
@@ -28,6 +29,8 @@ pub struct Preferences {
     pub structures: BTreeMap<String, StructurePreference>,
     /// The import form's "copy the files into the project".
     pub import_copy: bool,
+    /// The active-learning round form.
+    pub round: RoundForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +48,7 @@ impl Default for Preferences {
             opacity: 0.3,
             structures: BTreeMap::new(),
             import_copy: false,
+            round: RoundForm::default(),
         }
     }
 }
@@ -70,6 +74,9 @@ impl Preferences {
         }
         if !(0.0..=1.0).contains(&self.opacity) {
             self.opacity = defaults.opacity;
+        }
+        if !self.round.is_valid() {
+            self.round = defaults.round;
         }
         self
     }
@@ -129,6 +136,8 @@ mod tests {
         assert_eq!(loaded.tool, Tool::Pen);
         assert_eq!(loaded.opacity, Preferences::default().opacity);
         assert_eq!(loaded.brush_radius, Preferences::default().brush_radius);
+        storage.0.insert(KEY.into(), "(round: (frames: 0, samples: 3))".into());
+        assert_eq!(Preferences::load(&storage).round, RoundForm::default());
         storage.0.insert(KEY.into(), "not ron at all".into());
         assert_eq!(Preferences::load(&storage), Preferences::default());
     }

@@ -15,4 +15,5 @@ mod privacy;
 mod store;
 mod ui;
 mod ui_hostile;
+mod ui_preferences;
 mod ui_saving;

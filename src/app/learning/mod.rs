@@ -20,13 +20,14 @@ mod window;
 
 use std::collections::HashMap;
 
+use super::preferences::Preferences;
 use super::session::Session;
 use crate::active::queue::{CurvePoint, QueueEntry, annotation_queue, learning_curve, next_open};
 use crate::active::round::saved_maps;
 use crate::jobs::Pending;
 use crate::store::{Annotation, AnnotationStatus, Project, PseudoLabelPolicy, Round};
 use review_grid::ReviewGrid;
-use round_tab::RoundForm;
+pub use round_tab::RoundForm;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -94,11 +95,25 @@ impl Default for Learning {
 }
 
 impl Learning {
+    /// The round form as it was left last time.
+    pub fn with_preferences(preferences: &Preferences) -> Learning {
+        Learning {
+            form: preferences.round.clone(),
+            ..Learning::default()
+        }
+    }
+
+    /// Writes the form into `preferences`.
+    pub fn remember(&self, preferences: &mut Preferences) {
+        preferences.round = self.form.clone();
+    }
+
     /// Forgets the last project's state and reads the new one's.
     pub fn project_opened(&mut self, session: &Session) {
-        let open = self.open;
         *self = Learning {
-            open,
+            open: self.open,
+            form: self.form.clone(),
+            show_uncertainty: self.show_uncertainty,
             ..Learning::default()
         };
         self.reload(session);

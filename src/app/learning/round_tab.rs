@@ -4,6 +4,7 @@
 //! needs of it.
 
 use eframe::egui;
+use serde::{Deserialize, Serialize};
 
 use super::Overview;
 use crate::active::round::{RoundBudget, RoundSettings};
@@ -11,15 +12,17 @@ use crate::active::{SemiSupervised, Strategy};
 use crate::model::tasks::ProjectTraining;
 use crate::model::{ModelConfig, TrainOptions};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum SemiChoice {
     None,
     Ceal,
     Ssal,
 }
 
-/// The round settings as the form edits them.
-pub(super) struct RoundForm {
+/// The round settings as the form edits them; remembered between runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoundForm {
     strategy: Strategy,
     by_percent: bool,
     frames: usize,
@@ -73,6 +76,21 @@ const DESKTOP_STRATEGIES: [Strategy; 10] = [
 ];
 
 impl RoundForm {
+    /// Whether every value is one the form's own fields allow (a
+    /// remembered form may come from a hand-edited file).
+    pub fn is_valid(&self) -> bool {
+        let unit = 0.0..=1.0;
+        (1..=500).contains(&self.frames)
+            && (0.5..=100.0).contains(&self.percent)
+            && (1..=64).contains(&self.stride)
+            && (2..=64).contains(&self.samples)
+            && (0.0..=2.0).contains(&self.ceal_threshold)
+            && (0.0..=0.5).contains(&self.ceal_decay)
+            && unit.contains(&self.ssal_range.0)
+            && unit.contains(&self.ssal_range.1)
+            && unit.contains(&self.ssal_max_instability)
+    }
+
     /// The settings of a round as the form stands, training (when asked) a
     /// model shaped like `config`.
     pub(super) fn settings(&self, config: ModelConfig) -> RoundSettings {
