@@ -11,13 +11,13 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::notices::Notices;
 use super::session::Session;
 use crate::jobs::{Job, JobState, Pending, Wake};
-use crate::model::tasks::{
-    FrameProposal, ModelChoice, ProjectTraining, TrainedVersion, propose_frame, propose_key_frames,
-    train_project,
-};
 use crate::model::{
     ComputeDevice, DevicePreference, EpochReport, ModelConfig, TrainEvent, TrainOptions,
     select_device,
+};
+use crate::modelling::{
+    FrameProposal, ModelChoice, ProjectTraining, TaskError, TrainedVersion, propose_frame,
+    propose_key_frames, train_project,
 };
 use crate::store::{KeyFrameKind, Project};
 
@@ -34,7 +34,7 @@ pub enum ModelRequest {
 }
 
 /// ED/ES marks found, or `None` when cancelled.
-type KeyFrameResult = Result<Option<Vec<(KeyFrameKind, u32)>>, String>;
+type KeyFrameResult<E = String> = Result<Option<Vec<(KeyFrameKind, u32)>>, E>;
 
 /// Model work for a clip, with the model version doing it (recorded on its
 /// proposals even if another version takes over meanwhile).
@@ -42,12 +42,12 @@ enum Work {
     Contours {
         clip_id: i64,
         version: Option<i64>,
-        job: Job<Result<FrameProposal, String>>,
+        job: Job<Result<FrameProposal, TaskError>>,
     },
     KeyFrames {
         clip_id: i64,
         version: Option<i64>,
-        job: Job<KeyFrameResult>,
+        job: Job<KeyFrameResult<TaskError>>,
     },
 }
 
@@ -67,7 +67,7 @@ fn outcome<T: Send + 'static>(job: &mut Job<T>) -> Option<Result<T, String>> {
 }
 
 struct Training {
-    job: Job<Result<Option<TrainedVersion>, String>>,
+    job: Job<Result<Option<TrainedVersion>, TaskError>>,
     history: Arc<Mutex<Vec<EpochReport>>>,
 }
 
@@ -75,7 +75,7 @@ pub struct Assistant {
     device: Option<Result<ComputeDevice, String>>,
     device_job: Option<Job<Result<ComputeDevice, String>>>,
     choice: Option<ModelChoice>,
-    choice_pending: Option<Pending<Result<ModelChoice, String>>>,
+    choice_pending: Option<Pending<Result<ModelChoice, TaskError>>>,
     work: Option<Work>,
     training: Option<Training>,
     /// Epochs of the last training, kept for the plot after it ends.
@@ -213,7 +213,7 @@ impl Assistant {
             && let Some(answer) = pending.try_take()
         {
             self.choice_pending = None;
-            match answer.and_then(|choice| choice) {
+            match answer.map_err(TaskError::from).and_then(|choice| choice) {
                 Ok(choice) => self.choice = Some(choice),
                 Err(message) => {
                     notices.error(format!(
@@ -258,14 +258,18 @@ impl Assistant {
                 clip_id,
                 version,
                 job,
-            }) => outcome(job)
-                .map(|result| (*clip_id, *version, Done::Contours(result.and_then(|r| r)))),
+            }) => outcome(job).map(|result| {
+                let result = result.and_then(|r| r.map_err(|error| error.to_string()));
+                (*clip_id, *version, Done::Contours(result))
+            }),
             Some(Work::KeyFrames {
                 clip_id,
                 version,
                 job,
-            }) => outcome(job)
-                .map(|result| (*clip_id, *version, Done::KeyFrames(result.and_then(|r| r)))),
+            }) => outcome(job).map(|result| {
+                let result = result.and_then(|r| r.map_err(|error| error.to_string()));
+                (*clip_id, *version, Done::KeyFrames(result))
+            }),
             None => None,
         };
         let Some((clip_id, version, done)) = finished else {
@@ -399,7 +403,7 @@ impl Assistant {
         let shared = history.clone();
         let config = self.model_config();
         let job = Job::spawn("Training the model", wake, move |progress| {
-            let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+            let mut project = Project::open(&root)?;
             let training = ProjectTraining {
                 config,
                 options: TrainOptions::default(),

@@ -15,13 +15,13 @@ use super::session::Session;
 use super::tools::StructureStyle;
 use crate::active::queue::{CurvePoint, QueueEntry, annotation_queue, learning_curve};
 use crate::active::round::{
-    RoundBudget, RoundOutcome, RoundProgress, RoundSettings, run_round, saved_maps,
+    RoundBudget, RoundError, RoundOutcome, RoundProgress, RoundSettings, run_round, saved_maps,
 };
 use crate::active::{SemiSupervised, Strategy};
 use crate::editor::Mutation;
 use crate::jobs::{Job, JobState, Pending, Wake};
-use crate::model::tasks::ProjectTraining;
 use crate::model::{ComputeDevice, ModelConfig, TrainEvent, TrainOptions};
+use crate::modelling::ProjectTraining;
 use crate::store::{Annotation, AnnotationStatus, Project, PseudoLabelPolicy, Round};
 
 /// What the window asks the app to do.
@@ -138,7 +138,7 @@ fn read_overview(project: &mut Project) -> Result<Overview, crate::store::StoreE
     })
 }
 
-type RoundJob = Job<Result<Option<RoundOutcome>, String>>;
+type RoundJob = Job<Result<Option<RoundOutcome>, RoundError>>;
 
 pub struct Learning {
     pub open: bool,
@@ -243,7 +243,7 @@ impl Learning {
         if let Some(job) = &mut self.job {
             let result = match job.poll() {
                 JobState::Running { .. } => None,
-                JobState::Finished(result) => Some(result),
+                JobState::Finished(result) => Some(result.map_err(|error| error.to_string())),
                 JobState::Failed(message) => Some(Err(message)),
             };
             if let Some(result) = result {
@@ -321,7 +321,7 @@ impl Learning {
             format!("Active-learning round ({})", form.strategy.name()),
             wake,
             move |progress| {
-                let mut project = Project::open(&root).map_err(|e| e.to_string())?;
+                let mut project = Project::open(&root)?;
                 run_round(&mut project, &settings, &device, |event| {
                     match event {
                         RoundProgress::Training(

@@ -13,7 +13,9 @@ mod store_thread;
 
 pub use frame_loader::{DecodedFrame, FRAME_BUDGET_BYTES, FrameLoader, FrameWindow, LoaderEvent};
 pub use job::{Job, JobState, Progress};
-pub use store_thread::{FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread};
+pub use store_thread::{
+    ExportError, FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread,
+};
 
 use std::sync::Arc;
 
