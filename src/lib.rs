@@ -6,10 +6,11 @@
 //! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
 //! contour work, [`downsample`] shrinks images too large to show, [`jobs`]
-//! runs work in the background, [`model`] segments with
-//! uncertainty, [`active`] chooses what to label, [`cli`] is the headless
-//! command line, [`panic_log`] keeps panics off the terminal. [`app`] is the
-//! desktop UI, and only it.
+//! runs work in the background, [`model`] segments with uncertainty (and
+//! never sees a project), [`modelling`] trains it on a project's labels and
+//! proposes from it, [`active`] chooses what to label, [`cli`] is the
+//! headless command line, [`panic_log`] keeps panics off the terminal.
+//! [`app`] is the desktop UI, and only it.
 #![forbid(unsafe_code)]
 
 pub mod active;
@@ -22,6 +23,7 @@ pub mod editor;
 pub mod geometry;
 pub mod jobs;
 pub mod model;
+pub mod modelling;
 pub mod panic_log;
 pub mod phantom;
 pub mod settings;

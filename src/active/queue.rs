@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::model::project_data::counts_for_training;
+use crate::modelling::counts_for_training;
 use crate::store::{Project, StoreError};
 
 /// A frame the latest round asked people to label.

@@ -14,12 +14,15 @@ use serde::Serialize;
 
 use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
 use super::strategies::{Candidate, Strategy, select};
-use crate::dicom::Clip;
-use crate::model::project_data::{counts_for_training, project_frames};
-use crate::model::tasks::{ModelChoice, ProjectTraining, TrainedVersion, train_project};
-use crate::model::{ComputeDevice, SegmentedFrame, Segmenter, TrainEvent};
+use crate::dicom::{Clip, ClipError};
+use crate::model::{CheckpointError, ComputeDevice, SegmentedFrame, Segmenter, TrainEvent};
+use crate::modelling::{
+    ModelChoice, ProjectTraining, TaskError, TrainedVersion, counts_for_training, project_frames,
+    train_project,
+};
 use crate::store::{
-    AnnotationKind, AnnotationStatus, Geometry, NewAnnotation, NewRound, Project, Role, Source,
+    AnnotationKind, AnnotationStatus, Geometry, NewAnnotation, NewRound, Project,
+    PseudoLabelPolicy, Role, Source, StoreError,
 };
 
 /// The annotator pseudo-labels are recorded under (a reviewer's decision is
@@ -68,6 +71,47 @@ pub struct RoundSettings {
 pub enum RoundProgress<'a> {
     Training(TrainEvent<'a>),
     Scoring { done: usize, total: usize },
+}
+
+/// Why a round stopped before it was recorded. Each variant keeps the error
+/// it comes from; what a round only leaves out (a clip that cannot be read,
+/// a map that cannot be saved) is listed in [`RoundOutcome::skipped`] instead.
+#[derive(Debug, thiserror::Error)]
+pub enum RoundError {
+    #[error(
+        "{} needs an ensemble of models trained each round; the desktop runs single-model strategies (use echolabel simulate for ensembles)",
+        strategy.name()
+    )]
+    NeedsEnsemble { strategy: Strategy },
+    #[error("no unlabelled frames to score: every pool frame is labelled or unreadable")]
+    NothingToScore,
+    #[error(transparent)]
+    Task(#[from] TaskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+}
+
+/// Why a frame's uncertainty map was not saved (the round goes on without it).
+#[derive(Debug, thiserror::Error)]
+enum MapError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: map of the wrong size", path.display())]
+    WrongSize { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Image {
+        path: PathBuf,
+        #[source]
+        source: image::ImageError,
+    },
 }
 
 /// A frame sent to people, with its score.
@@ -146,12 +190,11 @@ pub fn run_round(
     settings: &RoundSettings,
     device: &ComputeDevice,
     mut progress: impl FnMut(RoundProgress) -> bool,
-) -> Result<Option<RoundOutcome>, String> {
+) -> Result<Option<RoundOutcome>, RoundError> {
     if settings.strategy.ensemble().is_some() {
-        return Err(format!(
-            "{} needs an ensemble of models trained each round; the desktop runs single-model strategies (use echolabel simulate for ensembles)",
-            settings.strategy.name()
-        ));
+        return Err(RoundError::NeedsEnsemble {
+            strategy: settings.strategy,
+        });
     }
     let (trained, training_note) = match &settings.retrain {
         Some(training) => retrain(project, training, device, &mut progress)?,
@@ -182,13 +225,11 @@ pub fn run_round(
             &mut skipped,
         ) {
             Ok(mut clip_scores) => scored.append(&mut clip_scores),
-            Err(error) => skipped.push(error),
+            Err(error) => skipped.push(error.to_string()),
         }
     }
     if scored.is_empty() {
-        return Err(
-            "no unlabelled frames to score: every pool frame is labelled or unreadable".into(),
-        );
+        return Err(RoundError::NothingToScore);
     }
     let candidates: Vec<Candidate> = scored.iter().map(|s| s.candidate.clone()).collect();
     let labelled = labelled_embeddings(project, &segmenter, settings.strategy)?;
@@ -201,7 +242,7 @@ pub fn run_round(
         settings.seed,
     );
 
-    let rounds_before = project.rounds().map_err(|e| e.to_string())?.len() as u32;
+    let rounds_before = project.rounds()?.len() as u32;
     let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
     let instability: Vec<f32> = scored.iter().map(|s| s.instability).collect();
     let pseudo = settings
@@ -224,43 +265,39 @@ pub fn run_round(
             score: score_of(&scored[i]),
         })
         .collect();
-    let author_id = project
-        .upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])
-        .map_err(|e| e.to_string())?;
+    let author_id = project.upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])?;
     let new_pseudo_labels: Vec<NewAnnotation> = pseudo
         .iter()
         .flat_map(|&i| pseudo_labels_of(&segmenter, &scored[i], author_id, choice.version_id))
         .collect();
-    let (round_id, pseudo_labels) = project
-        .record_round_with(
-            &NewRound {
-                strategy: settings.strategy.name(),
-                seed: Some(settings.seed),
-                budget: budget as u32,
-                model_version_id: choice.version_id,
-                parameters: serde_json::json!({
-                    "budget": settings.budget,
-                    "samples": settings.samples,
-                    "semi": settings.semi,
-                    "stride": settings.stride,
-                    "pool": scored.len(),
-                    "model": choice.name,
-                }),
-                scores: scored
-                    .iter()
-                    .map(|s| (s.clip_id, s.frame, score_of(s)))
-                    .collect(),
-                queried: queued.iter().map(|q| (q.clip_id, q.frame)).collect(),
-            },
-            &new_pseudo_labels,
-        )
-        .map_err(|e| e.to_string())?;
+    let (round_id, pseudo_labels) = project.record_round_with(
+        &NewRound {
+            strategy: settings.strategy.name(),
+            seed: Some(settings.seed),
+            budget: budget as u32,
+            model_version_id: choice.version_id,
+            parameters: serde_json::json!({
+                "budget": settings.budget,
+                "samples": settings.samples,
+                "semi": settings.semi,
+                "stride": settings.stride,
+                "pool": scored.len(),
+                "model": choice.name,
+            }),
+            scores: scored
+                .iter()
+                .map(|s| (s.clip_id, s.frame, score_of(s)))
+                .collect(),
+            queried: queued.iter().map(|q| (q.clip_id, q.frame)).collect(),
+        },
+        &new_pseudo_labels,
+    )?;
     // The maps are files beside the database, named after the committed round.
     for &i in picked.iter().chain(&pseudo) {
         let frame = &scored[i];
         let path = uncertainty_map_path(project.root(), round_id, frame.clip_id, frame.frame);
         if let Err(error) = save_entropy_map(&path, &frame.entropy_map, frame.map_size) {
-            skipped.push(error);
+            skipped.push(error.to_string());
         }
     }
     Ok(Some(RoundOutcome {
@@ -281,11 +318,10 @@ fn retrain(
     training: &ProjectTraining,
     device: &ComputeDevice,
     progress: &mut impl FnMut(RoundProgress) -> bool,
-) -> Result<(Option<TrainedVersion>, Option<String>), String> {
+) -> Result<(Option<TrainedVersion>, Option<String>), RoundError> {
     let include = training.include_pseudo_labels
-        && project.pseudo_label_policy().map_err(|e| e.to_string())?
-            == crate::store::PseudoLabelPolicy::WhenAccepted;
-    let found = project_frames(project, &training.config, include).map_err(|e| e.to_string())?;
+        && project.pseudo_label_policy()? == PseudoLabelPolicy::WhenAccepted;
+    let found = project_frames(project, &training.config, include)?;
     let clips: BTreeSet<u32> = found.frames.iter().map(|f| f.clip).collect();
     if clips.len() < 2 {
         return Ok((
@@ -308,12 +344,10 @@ fn pool_frames(
     project: &Project,
     stride: u32,
     skipped: &mut Vec<String>,
-) -> Result<Vec<(i64, Vec<u32>)>, String> {
+) -> Result<Vec<(i64, Vec<u32>)>, StoreError> {
     let mut pool = Vec::new();
-    for clip in project.clips(None).map_err(|e| e.to_string())? {
-        let annotations = project
-            .annotations(clip.id, None)
-            .map_err(|e| e.to_string())?;
+    for clip in project.clips(None)? {
+        let annotations = project.annotations(clip.id, None)?;
         let covered: BTreeSet<u32> = annotations
             .iter()
             .filter(|a| {
@@ -360,11 +394,11 @@ fn score_clip(
     frames: &[u32],
     samples: usize,
     skipped: &mut Vec<String>,
-) -> Result<Vec<ScoredFrame>, String> {
+) -> Result<Vec<ScoredFrame>, RoundError> {
     const BATCH: usize = 8;
-    let record = project.clip(clip_id).map_err(|e| e.to_string())?;
+    let record = project.clip(clip_id)?;
     let path = project.clip_file(&record);
-    let clip = Clip::open(&path, project.salt()).map_err(|e| e.to_string())?;
+    let clip = Clip::open(&path, project.salt())?;
     let (width, height) = (record.cols as usize, record.rows as usize);
     // A frame that cannot be decoded is left out; the clip's others are scored.
     let mut decoded = Vec::with_capacity(frames.len());
@@ -407,7 +441,7 @@ fn labelled_embeddings(
     project: &Project,
     segmenter: &Segmenter,
     strategy: Strategy,
-) -> Result<Vec<Vec<f32>>, String> {
+) -> Result<Vec<Vec<f32>>, StoreError> {
     let uses_labelled = matches!(
         strategy,
         Strategy::KCenter | Strategy::UncertaintyThenDiversity | Strategy::DiversityThenUncertainty
@@ -415,8 +449,7 @@ fn labelled_embeddings(
     if !uses_labelled {
         return Ok(Vec::new());
     }
-    let found =
-        project_frames(project, &segmenter.header.config, false).map_err(|e| e.to_string())?;
+    let found = project_frames(project, &segmenter.header.config, false)?;
     Ok(found
         .frames
         .iter()
@@ -427,19 +460,25 @@ fn labelled_embeddings(
 /// The entropy map as an 8-bit PNG scaled by its own peak: the overlay
 /// shows where the model is unsure (the frame's score says how much), and a
 /// faint map stays visible.
-fn save_entropy_map(path: &Path, map: &[f32], size: usize) -> Result<(), String> {
+fn save_entropy_map(path: &Path, map: &[f32], size: usize) -> Result<(), MapError> {
     let peak = map.iter().copied().fold(0.0f32, f32::max).max(1e-6);
     let pixels: Vec<u8> = map
         .iter()
         .map(|v| (v / peak * 255.0).round().clamp(0.0, 255.0) as u8)
         .collect();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if let Some(dir) = path.parent()
+        && let Err(source) = std::fs::create_dir_all(dir)
+    {
+        let path = dir.to_path_buf();
+        return Err(MapError::Io { path, source });
     }
-    image::GrayImage::from_raw(size as u32, size as u32, pixels)
-        .ok_or_else(|| format!("{}: map of the wrong size", path.display()))?
-        .save(path)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let path = path.to_path_buf();
+    let Some(image) = image::GrayImage::from_raw(size as u32, size as u32, pixels) else {
+        return Err(MapError::WrongSize { path });
+    };
+    image
+        .save(&path)
+        .map_err(|source| MapError::Image { path, source })
 }
 
 /// The model's contours of a frame as draft pseudo-labels by the model

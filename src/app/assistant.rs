@@ -14,9 +14,9 @@ use super::command::CommandSender;
 use super::session::Session;
 use super::background::{JobOutput, Jobs};
 use crate::jobs::{JobKind, Pending, Progress, Wake};
-use crate::model::tasks::{
-    FrameProposal, ModelChoice, ProjectTraining, TrainedVersion, propose_frame, propose_key_frames,
-    train_project,
+use crate::modelling::{
+    FrameProposal, ModelChoice, ProjectTraining, TaskError, TrainedVersion, propose_frame,
+    propose_key_frames, train_project,
 };
 use crate::model::{
     ComputeDevice, DevicePreference, EpochReport, ModelConfig, TrainEvent, TrainOptions,
@@ -39,7 +39,7 @@ pub enum ModelRequest {
 pub struct Assistant {
     device: Option<Result<ComputeDevice, String>>,
     choice: Option<ModelChoice>,
-    choice_pending: Option<Pending<Result<ModelChoice, String>>>,
+    choice_pending: Option<Pending<Result<ModelChoice, TaskError>>>,
     /// Epochs of the running training, filled by its job.
     training: Option<Arc<Mutex<Vec<EpochReport>>>>,
     /// Epochs of the last training, kept for the plot after it ends.
@@ -53,11 +53,7 @@ impl Assistant {
     /// Finds the compute device in the background (opening a GPU can take seconds).
     pub fn new(jobs: &mut Jobs, wake: Wake) -> Assistant {
         let probe = jobs.start(JobKind::DeviceProbe, "Finding a GPU", wake, |_| {
-            JobOutput::Device(
-                DevicePreference::from_env()
-                    .and_then(select_device)
-                    .map_err(|e| e.to_string()),
-            )
+            JobOutput::Device(DevicePreference::from_env().and_then(select_device))
         });
         Assistant {
             device: probe.err().map(|refused| Err(refused.to_string())),
@@ -124,7 +120,7 @@ impl Assistant {
             && let Some(answer) = pending.try_take()
         {
             self.choice_pending = None;
-            match answer.and_then(|choice| choice) {
+            match answer.map_err(TaskError::from).and_then(|choice| choice) {
                 Ok(choice) => self.choice = Some(choice),
                 Err(message) => {
                     notices.error(format!(
@@ -147,7 +143,7 @@ impl Assistant {
     pub fn trained(
         &mut self,
         session: Option<&Session>,
-        result: Result<Option<TrainedVersion>, String>,
+        result: Result<Option<TrainedVersion>, TaskError>,
         notices: &mut Notices,
     ) {
         self.follow_training();
@@ -174,7 +170,7 @@ impl Assistant {
         session: Option<&mut Session>,
         clip_id: i64,
         version: Option<i64>,
-        result: Result<FrameProposal, String>,
+        result: Result<FrameProposal, TaskError>,
         notices: &mut Notices,
     ) {
         let Some(session) = session.filter(|s| showing(s, clip_id)) else {
@@ -208,7 +204,7 @@ impl Assistant {
         session: Option<&mut Session>,
         clip_id: i64,
         version: Option<i64>,
-        result: Result<Option<Vec<(KeyFrameKind, u32)>>, String>,
+        result: Result<Option<Vec<(KeyFrameKind, u32)>>, TaskError>,
         notices: &mut Notices,
     ) {
         let Some(session) = session.filter(|s| showing(s, clip_id)) else {
@@ -269,9 +265,9 @@ impl Assistant {
                     wake,
                     move |progress| {
                         progress.report(0.1, format!("{PROPOSAL_SAMPLES} MC passes"));
-                        let result = choice.load(&device).and_then(|model| {
-                            propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
-                        });
+                        let result = choice.load(&device).map_err(TaskError::from).and_then(
+                            |model| propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES),
+                        );
                         JobOutput::Contours {
                             clip_id,
                             version,
@@ -285,7 +281,7 @@ impl Assistant {
                 JobKind::KeyFrameProposal.label(),
                 wake,
                 move |progress| {
-                    let result = choice.load(&device).and_then(|model| {
+                    let result = choice.load(&device).map_err(TaskError::from).and_then(|model| {
                         propose_key_frames(&model, &path, &salt, |done, total| {
                             progress.report(
                                 done as f32 / total.max(1) as f32,
@@ -427,8 +423,8 @@ fn train_in(
     device: &ComputeDevice,
     progress: &Progress,
     history: &Mutex<Vec<EpochReport>>,
-) -> Result<Option<TrainedVersion>, String> {
-    let mut project = Project::open(root).map_err(|e| e.to_string())?;
+) -> Result<Option<TrainedVersion>, TaskError> {
+    let mut project = Project::open(root)?;
     let training = ProjectTraining {
         config,
         options: TrainOptions::default(),

@@ -11,11 +11,12 @@ use eframe::egui;
 use super::EchoLabelApp;
 use super::command::Command;
 use super::top_panels::job_row;
-use crate::active::round::RoundOutcome;
+use crate::active::round::{RoundError, RoundOutcome};
+use crate::demo::DemoError;
 use crate::jobs::{Finished, JobKind, JobRegistry};
 use crate::model::ComputeDevice;
-use crate::model::tasks::{FrameProposal, TrainedVersion};
-use crate::store::{ImportSummary, KeyFrameKind};
+use crate::modelling::{FrameProposal, TaskError, TrainedVersion};
+use crate::store::{ImportSummary, KeyFrameKind, StoreError};
 
 /// The app's jobs.
 pub type Jobs = JobRegistry<JobOutput>;
@@ -25,24 +26,24 @@ pub type Jobs = JobRegistry<JobOutput>;
 /// annotator moved on is dropped, and a proposal records the version that
 /// made it even if another took over meanwhile.
 pub enum JobOutput {
-    Demo(Result<PathBuf, String>),
-    Import(Result<ImportSummary, String>),
+    Demo(Result<PathBuf, DemoError>),
+    Import(Result<ImportSummary, StoreError>),
     Device(Result<ComputeDevice, String>),
     Contours {
         clip_id: i64,
         version: Option<i64>,
-        result: Result<FrameProposal, String>,
+        result: Result<FrameProposal, TaskError>,
     },
     /// ED/ES marks found, or `None` when cancelled.
     KeyFrames {
         clip_id: i64,
         version: Option<i64>,
-        result: Result<Option<Vec<(KeyFrameKind, u32)>>, String>,
+        result: Result<Option<Vec<(KeyFrameKind, u32)>>, TaskError>,
     },
     /// The new model version, or `None` when cancelled.
-    Training(Result<Option<TrainedVersion>, String>),
+    Training(Result<Option<TrainedVersion>, TaskError>),
     /// The round, or `None` when cancelled.
-    Round(Result<Option<RoundOutcome>, String>),
+    Round(Result<Option<RoundOutcome>, RoundError>),
     /// The coloured map of `path`, or `None` if it cannot be read.
     UncertaintyMap {
         path: PathBuf,

@@ -16,7 +16,7 @@ use crate::demo::create_demo_project;
 use crate::editor::Mutation;
 use super::background::JobOutput;
 use crate::jobs::{JobKind, Progress, Shutdown};
-use crate::store::{ImportOptions, ImportSummary, Project, import_folder};
+use crate::store::{ImportOptions, ImportSummary, Project, StoreError, import_folder};
 
 /// A native folder dialog, open on a thread of its own (it blocks its thread).
 pub struct FolderDialog {
@@ -128,8 +128,7 @@ impl EchoLabelApp {
             move |progress| {
                 JobOutput::Demo(
                     create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
-                        .map(|()| root)
-                        .map_err(|e| e.to_string()),
+                        .map(|()| root),
                 )
             },
         );
@@ -364,8 +363,8 @@ fn import_into(
     collection: &str,
     copy: bool,
     progress: &Progress,
-) -> Result<ImportSummary, String> {
-    let mut project = Project::open(root).map_err(|e| e.to_string())?;
+) -> Result<ImportSummary, StoreError> {
+    let mut project = Project::open(root)?;
     import_folder(
         &mut project,
         folder,
@@ -384,7 +383,6 @@ fn import_into(
         },
         progress.cancel_flag(),
     )
-    .map_err(|e| e.to_string())
 }
 
 pub(super) fn is_project(root: &Path) -> bool {

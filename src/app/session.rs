@@ -9,7 +9,7 @@ use crate::demo::CAMUS_STRUCTURES;
 use crate::dicom::PatientSalt;
 use crate::editor::{ClipDocument, Mutation, Persist};
 use crate::jobs::{Pending, SaveState, Shutdown, StoreEvent, StoreThread, ThumbnailClient, Wake};
-use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, TaskTemplate};
+use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, StoreError, TaskTemplate};
 
 use super::clip_view::OpenClip;
 use super::library::Library;
@@ -80,9 +80,9 @@ impl Session {
         self.store.root()
     }
 
-    /// Takes whatever the workers have finished; returns a message if the
-    /// project could not be read.
-    pub fn poll(&mut self, notices: &mut Notices) -> Result<(), String> {
+    /// Takes whatever the workers have finished; returns why if the project
+    /// could not be read.
+    pub fn poll(&mut self, notices: &mut Notices) -> Result<(), StoreError> {
         if let Some(answer) = self.meta_pending.as_ref().and_then(Pending::try_take) {
             self.meta_pending = None;
             self.meta = Some(answer?);

@@ -21,7 +21,8 @@ pub struct PhantomArgs {
 pub fn run(args: &PhantomArgs) -> anyhow::Result<ExitCode> {
     let written = write_dataset(&args.out, args.clips, args.seed, |done, total| {
         eprint!("\rphantom clips: {done}/{total}");
-    })?;
+    })
+    .map_err(anyhow::Error::msg)?;
     eprintln!();
     for clip in &written {
         println!("{}", clip.display());

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use crate::active::Strategy;
 use crate::active::round::{RoundBudget, RoundProgress, RoundSettings, run_round};
-use crate::model::tasks::{ModelChoice, ProjectTraining};
 use crate::model::{DevicePreference, TrainEvent, TrainOptions};
+use crate::modelling::{ModelChoice, ProjectTraining};
 use crate::store::Project;
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ pub fn run(args: &RoundArgs) -> anyhow::Result<ExitCode> {
     let mut project = Project::open(&args.project)?;
     let retrain = if args.retrain {
         let config = ModelChoice::for_project(&project)
-            .and_then(|choice| choice.header())
+            .and_then(|choice| Ok(choice.header()?))
             .map_err(anyhow::Error::msg)?
             .config;
         Some(ProjectTraining {

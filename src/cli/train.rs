@@ -9,8 +9,8 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::model::dataset::{phantom_clips, to_samples};
-use crate::model::tasks::{ProjectTraining, train_project};
 use crate::model::{DevicePreference, LossKind, TrainEvent, TrainOptions, checkpoint, train};
+use crate::modelling::{ProjectTraining, train_project};
 use crate::store::Project;
 
 #[derive(Debug, clap::Args)]

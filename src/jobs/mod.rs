@@ -19,7 +19,9 @@ pub use cancel::CancelToken;
 pub use frame_loader::{DecodedFrame, FRAME_BUDGET_BYTES, FrameLoader, FrameWindow, LoaderEvent};
 pub use job::{Job, JobError, JobState, Progress};
 pub use registry::{Finished, JobId, JobKind, JobRegistry, JobRow, Refused};
-pub use store_thread::{FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread};
+pub use store_thread::{
+    ExportError, FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread,
+};
 pub use thumbnails::{ThumbnailClient, ThumbnailError, ThumbnailWorker, frame_thumbnail};
 
 use std::sync::Arc;

@@ -42,7 +42,7 @@ pub fn write_clip(
     frames: &[Vec<u8>],
     seed: u64,
     index: u32,
-) -> Result<(), String> {
+) -> Result<(), Box<dicom_object::WriteError>> {
     let sop_instance_uid = derived_uid(seed, index, "instance");
     let study_uid = derived_uid(seed, index, "study");
     let series_uid = derived_uid(seed, index, "series");
@@ -228,7 +228,7 @@ pub fn write_clip(
     object
         .with_exact_meta(meta)
         .write_to_file(path)
-        .map_err(|e| e.to_string())
+        .map_err(Box::new)
 }
 
 /// First and last column the sector covers.

@@ -58,7 +58,8 @@ pub struct GroundTruthFile {
     pub parameters: PhantomParams,
 }
 
-/// Why a phantom dataset could not be written.
+/// Why a phantom dataset could not be written. The writers' errors are
+/// boxed: they are large, and every clip's result carries this type.
 #[derive(Debug, thiserror::Error)]
 pub enum PhantomError {
     #[error("{}: {source}", path.display())]
@@ -67,10 +68,18 @@ pub enum PhantomError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: cannot write the DICOM file: {message}", path.display())]
-    Dicom { path: PathBuf, message: String },
-    #[error("{}: cannot write the mask: {message}", path.display())]
-    Mask { path: PathBuf, message: String },
+    #[error("{}: cannot write the DICOM file: {source}", path.display())]
+    Dicom {
+        path: PathBuf,
+        #[source]
+        source: Box<dicom_object::WriteError>,
+    },
+    #[error("{}: cannot write the mask: {source}", path.display())]
+    Mask {
+        path: PathBuf,
+        #[source]
+        source: Box<image::ImageError>,
+    },
 }
 
 /// Name of clip `index` in a dataset.
@@ -186,9 +195,9 @@ pub fn write_clip(
     };
     let dicom_path = out.join(format!("{}.dcm", clip.name));
     dicom_file::write_clip(&dicom_path, &clip.params, &clip.frames, seed, index).map_err(
-        |message| PhantomError::Dicom {
+        |source| PhantomError::Dicom {
             path: dicom_path.clone(),
-            message,
+            source,
         },
     )?;
     let mask_dir = out.join(format!("{}_gt", clip.name));
@@ -198,9 +207,9 @@ pub fn write_clip(
         image::GrayImage::from_raw(clip.params.cols, clip.params.rows, mask.clone())
             .expect("masks are rows × cols")
             .save(&path)
-            .map_err(|e| PhantomError::Mask {
+            .map_err(|source| PhantomError::Mask {
                 path: path.clone(),
-                message: e.to_string(),
+                source: Box::new(source),
             })?;
     }
     let truth = GroundTruthFile {

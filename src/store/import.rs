@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 use super::catalog::{Catalogued, add_to_collection, catalogue_clip, collection_id, known};
 use super::key::{is_protected, seal, tag, unseal};
 use super::{DICOM_DIR, Project, StoreError, audit};
-use crate::dicom::{Clip, ClipInfo, PatientSalt, deidentify_file, dicom_candidates};
+use crate::dicom::{
+    Clip, ClipError, ClipInfo, DeidentifyError, PatientSalt, deidentify_file, dicom_candidates,
+};
 
 /// The `import_files.message` of a duplicate whose path was updated.
 const RELOCATED: &str = "relocated";
@@ -128,12 +130,12 @@ pub fn import_folder(
         }
         progress(done, total, &path);
         let prepared = candidate
-            .map_err(|e| e.to_string())
+            .map_err(FileError::from)
             .and_then(|path| prepare_file(project, &path, options));
         let root = project.root().to_path_buf();
         project.write(|tx| {
             let (outcome, message) = match &prepared {
-                Err(message) => ("failed", Some(message.clone())),
+                Err(error) => ("failed", Some(error.to_string())),
                 Ok(file) => record_file(tx, &key, &root, collection_id, file)?,
             };
             let (file, message) = match outcome {
@@ -207,6 +209,36 @@ fn record_file(
     Ok((outcome, message))
 }
 
+/// Why one file was not imported; its text is what the import report keeps.
+#[derive(Debug, thiserror::Error)]
+enum FileError {
+    #[error(transparent)]
+    Clip(#[from] ClipError),
+    #[error("{}: {source}", path.display())]
+    Hash {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{}: cannot write a de-identified copy into the project: {source}", path.display())]
+    Copy {
+        path: PathBuf,
+        #[source]
+        source: CopyError,
+    },
+}
+
+/// Why a de-identified copy could not be written.
+#[derive(Debug, thiserror::Error)]
+enum CopyError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Deidentify(#[from] DeidentifyError),
+}
+
 struct PreparedFile {
     info: ClipInfo,
     /// Absolute (the file where it is) or relative to the project (its copy).
@@ -221,9 +253,12 @@ fn prepare_file(
     project: &Project,
     path: &Path,
     options: &ImportOptions,
-) -> Result<PreparedFile, String> {
-    let info = Clip::read_info(path, project.salt()).map_err(|e| e.to_string())?;
-    let (size, hash) = hash_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
+) -> Result<PreparedFile, FileError> {
+    let info = Clip::read_info(path, project.salt())?;
+    let (size, hash) = hash_file(path).map_err(|source| FileError::Hash {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let stored_path = if options.copy_into_project
         && known(
             &project.conn,
@@ -231,19 +266,16 @@ fn prepare_file(
             project.root(),
             &info.sop_instance_uid,
             &hash,
-        )
-        .map_err(|e| e.to_string())?
+        )?
         .needs_file()
     {
         let relative = Path::new(DICOM_DIR).join(format!("{hash}.dcm"));
         let target = project.root().join(&relative);
         // Named by content: an existing copy is this file's, written whole.
         if !target.is_file() {
-            copy_deidentified(path, &target, project.salt()).map_err(|e| {
-                format!(
-                    "{}: cannot write a de-identified copy into the project: {e}",
-                    path.display()
-                )
+            copy_deidentified(path, &target, project.salt()).map_err(|source| FileError::Copy {
+                path: path.to_path_buf(),
+                source,
             })?;
         }
         relative
@@ -260,19 +292,19 @@ fn prepare_file(
 
 /// Writes the de-identified copy through a temporary file, so a crash never
 /// leaves half a file under the final name.
-fn copy_deidentified(from: &Path, to: &Path, key: &PatientSalt) -> Result<(), String> {
+fn copy_deidentified(from: &Path, to: &Path, key: &PatientSalt) -> Result<(), CopyError> {
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(dir)?;
     }
     // Per process: two imports of the same new file must not share a temporary.
     let temporary = to.with_extension(format!("partial{}", std::process::id()));
     let written = deidentify_file(from, &temporary, key)
-        .map_err(|e| e.to_string())
+        .map_err(CopyError::from)
         .and_then(|()| {
             std::fs::File::open(&temporary)
                 .and_then(|file| file.sync_all())
                 .and_then(|()| std::fs::rename(&temporary, to))
-                .map_err(|e| e.to_string())
+                .map_err(CopyError::from)
         });
     if written.is_err() {
         // Best effort: a leftover temporary is never read, only untidy.

@@ -23,6 +23,7 @@ pub mod schema;
 mod search;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
@@ -78,6 +79,13 @@ pub enum StoreError {
     Conflict(String),
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// Why the project could not be opened, given to every read that asked
+    /// meanwhile (hence shared).
+    #[error(transparent)]
+    NotOpen(Arc<StoreError>),
+    /// The thread that held the project has ended (see `jobs::StoreThread`).
+    #[error("the project connection has closed")]
+    Closed,
 }
 
 impl StoreError {
@@ -88,6 +96,7 @@ impl StoreError {
         use rusqlite::ErrorCode;
         match self {
             StoreError::Io { .. } => true,
+            StoreError::NotOpen(error) => error.is_transient(),
             StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
                 error.code,
                 ErrorCode::DatabaseBusy

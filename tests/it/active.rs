@@ -7,9 +7,8 @@ use echolabel::active::round::{
     MODEL_ANNOTATOR, RoundBudget, RoundSettings, run_round, uncertainty_map_path,
 };
 use echolabel::active::{SemiSupervised, Strategy};
-use echolabel::model::project_data::project_frames;
-use echolabel::model::tasks::ProjectTraining;
 use echolabel::model::{ModelConfig, TrainOptions};
+use echolabel::modelling::{ProjectTraining, project_frames};
 use echolabel::store::{AnnotationStatus, ContourKey, Geometry, PseudoLabelPolicy, Source};
 
 use crate::model::{cpu, labelled_project};
@@ -304,7 +303,7 @@ fn rounds_refuse_ensembles_stop_when_cancelled_and_train_nothing_without_two_lab
         ..settings(SemiSupervised::None, false)
     };
     let error = run_round(&mut project, &ensemble, &cpu(), |_| true).unwrap_err();
-    assert!(error.contains("multi-loss-entropy"), "{error}");
+    assert!(error.to_string().contains("multi-loss-entropy"), "{error}");
 
     let cancelled = run_round(
         &mut project,

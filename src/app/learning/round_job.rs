@@ -3,7 +3,7 @@
 //! finish on the store thread while the window is drawn.
 
 use super::{Learning, Tab};
-use crate::active::round::{RoundOutcome, RoundProgress, run_round};
+use crate::active::round::{RoundError, RoundOutcome, RoundProgress, run_round};
 use crate::app::background::{JobOutput, Jobs};
 use crate::app::notices::Notices;
 use crate::app::session::Session;
@@ -34,7 +34,7 @@ impl Learning {
     pub fn round_finished(
         &mut self,
         session: Option<&Session>,
-        result: Result<Option<RoundOutcome>, String>,
+        result: Result<Option<RoundOutcome>, RoundError>,
         notices: &mut Notices,
     ) {
         match result {
@@ -48,7 +48,7 @@ impl Learning {
             Ok(None) => notices.info(
                 "Round cancelled; no round was recorded (a model version trained before the cancel is kept)",
             ),
-            Err(message) => notices.error(format!("active-learning round: {message}")),
+            Err(error) => notices.error(format!("active-learning round: {error}")),
         }
         if let Some(session) = session {
             self.reload(session);
@@ -76,7 +76,7 @@ impl Learning {
             move |progress| {
                 JobOutput::Round(
                     Project::open(&root)
-                        .map_err(|e| e.to_string())
+                        .map_err(RoundError::from)
                         .and_then(|mut project| {
                             run_round(&mut project, &settings, &device, |event| {
                                 report(progress, event)

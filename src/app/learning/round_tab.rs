@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Overview;
 use crate::active::round::{RoundBudget, RoundSettings};
 use crate::active::{SemiSupervised, Strategy};
-use crate::model::tasks::ProjectTraining;
+use crate::modelling::ProjectTraining;
 use crate::model::{ModelConfig, TrainOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

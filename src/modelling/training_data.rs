@@ -1,6 +1,7 @@
 //! Training frames from a project: the contours people finished (submitted or
-//! accepted, model proposals included once a person submitted them), and — when asked — accepted
-//! pseudo-labels, rasterised into class masks over the decoded frame.
+//! accepted, model proposals included once a person submitted them), and —
+//! when asked — accepted pseudo-labels, rasterised into class masks over the
+//! decoded frame.
 //!
 //! A frame joins only when one author drew every structure the model
 //! predicts: a missing structure would otherwise teach the model that it is
@@ -8,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use super::config::ModelConfig;
-use super::dataset::LabelledFrame;
 use crate::dicom::Clip;
 use crate::geometry;
+use crate::model::ModelConfig;
+use crate::model::dataset::LabelledFrame;
 use crate::store::{Annotation, AnnotationKind, AnnotationStatus, Project, Source, StoreError};
 
 #[derive(Debug, Default)]
