@@ -94,9 +94,24 @@ use Action as A;
 
 /// The table, in the order the shortcuts overlay lists it.
 pub const ACTIONS: &[ActionSpec] = &[
-    spec(A::PlayPause, "Play / pause", &[plain(Key::Space)], "Play / pause"),
-    spec(A::PreviousFrame, "< Prev", &[plain(Key::ArrowLeft)], "Previous frame"),
-    spec(A::NextFrame, "Next >", &[plain(Key::ArrowRight)], "Next frame"),
+    spec(
+        A::PlayPause,
+        "Play / pause",
+        &[plain(Key::Space)],
+        "Play / pause",
+    ),
+    spec(
+        A::PreviousFrame,
+        "< Prev",
+        &[plain(Key::ArrowLeft)],
+        "Previous frame",
+    ),
+    spec(
+        A::NextFrame,
+        "Next >",
+        &[plain(Key::ArrowRight)],
+        "Next frame",
+    ),
     spec(
         A::PreviousKeyFrame,
         "Previous key frame",
@@ -109,8 +124,18 @@ pub const ACTIONS: &[ActionSpec] = &[
         &[shift(Key::ArrowRight)],
         "Next ED/ES frame",
     ),
-    spec(A::PreviousClip, "Previous clip", &[plain(Key::ArrowUp)], "Previous clip"),
-    spec(A::NextClip, "Next clip", &[plain(Key::ArrowDown)], "Next clip"),
+    spec(
+        A::PreviousClip,
+        "Previous clip",
+        &[plain(Key::ArrowUp)],
+        "Previous clip",
+    ),
+    spec(
+        A::NextClip,
+        "Next clip",
+        &[plain(Key::ArrowDown)],
+        "Next clip",
+    ),
     spec(
         A::MarkEndDiastole,
         "ED",
@@ -123,8 +148,18 @@ pub const ACTIONS: &[ActionSpec] = &[
         &[plain(Key::S)],
         "Mark / unmark end-systole (ES) on this frame",
     ),
-    spec(A::ToggleLoop, "Loop", &[plain(Key::L)], "Loop playback on / off"),
-    spec(A::NextStructure, "Next structure", &[plain(Key::Tab)], "Next structure"),
+    spec(
+        A::ToggleLoop,
+        "Loop",
+        &[plain(Key::L)],
+        "Loop playback on / off",
+    ),
+    spec(
+        A::NextStructure,
+        "Next structure",
+        &[plain(Key::Tab)],
+        "Next structure",
+    ),
     spec(
         A::Structure(0),
         "Structure 1",
@@ -167,10 +202,30 @@ pub const ACTIONS: &[ActionSpec] = &[
         &[plain(Key::B)],
         "Brush: paint the structure's mask",
     ),
-    spec(A::EraserTool, "Eraser", &[plain(Key::E)], "Eraser: erase from the mask"),
-    spec(A::BrushSmaller, "Smaller brush", &[plain(Key::OpenBracket)], "Smaller brush"),
-    spec(A::BrushLarger, "Larger brush", &[plain(Key::CloseBracket)], "Larger brush"),
-    spec(A::ClosePen, "Close pen", &[plain(Key::Enter)], "Close the pen contour"),
+    spec(
+        A::EraserTool,
+        "Eraser",
+        &[plain(Key::E)],
+        "Eraser: erase from the mask",
+    ),
+    spec(
+        A::BrushSmaller,
+        "Smaller brush",
+        &[plain(Key::OpenBracket)],
+        "Smaller brush",
+    ),
+    spec(
+        A::BrushLarger,
+        "Larger brush",
+        &[plain(Key::CloseBracket)],
+        "Larger brush",
+    ),
+    spec(
+        A::ClosePen,
+        "Close pen",
+        &[plain(Key::Enter)],
+        "Close the pen contour",
+    ),
     spec(
         A::Cancel,
         "Cancel",
@@ -217,7 +272,12 @@ pub const ACTIONS: &[ActionSpec] = &[
         ],
         "Redo what was undone",
     ),
-    spec(A::FitView, "Fit", &[plain(Key::F)], "Fit the image to the view"),
+    spec(
+        A::FitView,
+        "Fit",
+        &[plain(Key::F)],
+        "Fit the image to the view",
+    ),
     spec(
         A::ResetWindowLevel,
         "Reset window/level",
@@ -291,7 +351,12 @@ pub const ACTIONS: &[ActionSpec] = &[
         "Choose who is annotating",
     ),
     spec(A::Quit, "Quit", &[], "Save everything and close EchoLabel"),
-    spec(A::Help, "Keyboard shortcuts", &[plain(Key::F1)], "Show / hide this help"),
+    spec(
+        A::Help,
+        "Keyboard shortcuts",
+        &[plain(Key::F1)],
+        "Show / hide this help",
+    ),
 ];
 
 impl Action {
@@ -404,29 +469,97 @@ mod tests {
     /// until it is listed (and so checked against the table).
     fn every_action() -> Vec<Action> {
         let all = vec![
-            A::PlayPause, A::PreviousFrame, A::NextFrame, A::PreviousKeyFrame, A::NextKeyFrame,
-            A::PreviousClip, A::NextClip, A::MarkEndDiastole, A::MarkEndSystole,
-            A::NextStructure, A::Structure(0), A::Structure(1), A::Structure(2), A::EditTool,
-            A::PenTool, A::BrushTool, A::EraserTool, A::BrushSmaller, A::BrushLarger, A::Smooth,
-            A::CopyFromOtherKeyFrame, A::DeleteSelection, A::DeleteContour,
-            A::ToggleStructureVisibility, A::AcceptFrame, A::ClosePen, A::Cancel, A::Undo,
-            A::Redo, A::FitView, A::ResetWindowLevel, A::ToggleLoop, A::ProposeContours,
-            A::ProposeKeyFrames, A::Train, A::ToggleUncertainty, A::NextQueued,
-            A::ToggleLearning, A::NewProject, A::OpenProject, A::OpenDemo, A::ImportFolder,
-            A::ChangeAnnotator, A::Quit, A::Help,
+            A::PlayPause,
+            A::PreviousFrame,
+            A::NextFrame,
+            A::PreviousKeyFrame,
+            A::NextKeyFrame,
+            A::PreviousClip,
+            A::NextClip,
+            A::MarkEndDiastole,
+            A::MarkEndSystole,
+            A::NextStructure,
+            A::Structure(0),
+            A::Structure(1),
+            A::Structure(2),
+            A::EditTool,
+            A::PenTool,
+            A::BrushTool,
+            A::EraserTool,
+            A::BrushSmaller,
+            A::BrushLarger,
+            A::Smooth,
+            A::CopyFromOtherKeyFrame,
+            A::DeleteSelection,
+            A::DeleteContour,
+            A::ToggleStructureVisibility,
+            A::AcceptFrame,
+            A::ClosePen,
+            A::Cancel,
+            A::Undo,
+            A::Redo,
+            A::FitView,
+            A::ResetWindowLevel,
+            A::ToggleLoop,
+            A::ProposeContours,
+            A::ProposeKeyFrames,
+            A::Train,
+            A::ToggleUncertainty,
+            A::NextQueued,
+            A::ToggleLearning,
+            A::NewProject,
+            A::OpenProject,
+            A::OpenDemo,
+            A::ImportFolder,
+            A::ChangeAnnotator,
+            A::Quit,
+            A::Help,
         ];
         for action in &all {
             match action {
-                A::PlayPause | A::PreviousFrame | A::NextFrame | A::PreviousKeyFrame
-                | A::NextKeyFrame | A::PreviousClip | A::NextClip | A::MarkEndDiastole
-                | A::MarkEndSystole | A::NextStructure | A::Structure(_) | A::EditTool
-                | A::PenTool | A::BrushTool | A::EraserTool | A::BrushSmaller | A::BrushLarger
-                | A::Smooth | A::CopyFromOtherKeyFrame | A::DeleteSelection | A::DeleteContour
-                | A::ToggleStructureVisibility | A::AcceptFrame | A::ClosePen | A::Cancel
-                | A::Undo | A::Redo | A::FitView | A::ResetWindowLevel | A::ToggleLoop
-                | A::ProposeContours | A::ProposeKeyFrames | A::Train | A::ToggleUncertainty
-                | A::NextQueued | A::ToggleLearning | A::NewProject | A::OpenProject
-                | A::OpenDemo | A::ImportFolder | A::ChangeAnnotator | A::Quit | A::Help => {}
+                A::PlayPause
+                | A::PreviousFrame
+                | A::NextFrame
+                | A::PreviousKeyFrame
+                | A::NextKeyFrame
+                | A::PreviousClip
+                | A::NextClip
+                | A::MarkEndDiastole
+                | A::MarkEndSystole
+                | A::NextStructure
+                | A::Structure(_)
+                | A::EditTool
+                | A::PenTool
+                | A::BrushTool
+                | A::EraserTool
+                | A::BrushSmaller
+                | A::BrushLarger
+                | A::Smooth
+                | A::CopyFromOtherKeyFrame
+                | A::DeleteSelection
+                | A::DeleteContour
+                | A::ToggleStructureVisibility
+                | A::AcceptFrame
+                | A::ClosePen
+                | A::Cancel
+                | A::Undo
+                | A::Redo
+                | A::FitView
+                | A::ResetWindowLevel
+                | A::ToggleLoop
+                | A::ProposeContours
+                | A::ProposeKeyFrames
+                | A::Train
+                | A::ToggleUncertainty
+                | A::NextQueued
+                | A::ToggleLearning
+                | A::NewProject
+                | A::OpenProject
+                | A::OpenDemo
+                | A::ImportFolder
+                | A::ChangeAnnotator
+                | A::Quit
+                | A::Help => {}
             }
         }
         all

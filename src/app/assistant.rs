@@ -8,19 +8,19 @@ use std::sync::{Arc, Mutex};
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::notices::Notices;
 use super::actions::Action;
-use super::command::CommandSender;
-use super::session::Session;
 use super::background::{JobOutput, Jobs};
+use super::command::CommandSender;
+use super::notices::Notices;
+use super::session::Session;
 use crate::jobs::{JobKind, Pending, Progress, Wake};
-use crate::modelling::{
-    FrameProposal, ModelChoice, ProjectTraining, TaskError, TrainedVersion, propose_frame,
-    propose_key_frames, train_project,
-};
 use crate::model::{
     ComputeDevice, DevicePreference, EpochReport, ModelConfig, TrainEvent, TrainOptions,
     select_device,
+};
+use crate::modelling::{
+    FrameProposal, ModelChoice, ProjectTraining, TaskError, TrainedVersion, propose_frame,
+    propose_key_frames, train_project,
 };
 use crate::store::{KeyFrameKind, Project};
 
@@ -265,9 +265,13 @@ impl Assistant {
                     wake,
                     move |progress| {
                         progress.report(0.1, format!("{PROPOSAL_SAMPLES} MC passes"));
-                        let result = choice.load(&device).map_err(TaskError::from).and_then(
-                            |model| propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES),
-                        );
+                        let result =
+                            choice
+                                .load(&device)
+                                .map_err(TaskError::from)
+                                .and_then(|model| {
+                                    propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
+                                });
                         JobOutput::Contours {
                             clip_id,
                             version,
@@ -281,15 +285,18 @@ impl Assistant {
                 JobKind::KeyFrameProposal.label(),
                 wake,
                 move |progress| {
-                    let result = choice.load(&device).map_err(TaskError::from).and_then(|model| {
-                        propose_key_frames(&model, &path, &salt, |done, total| {
-                            progress.report(
-                                done as f32 / total.max(1) as f32,
-                                format!("frame {done}/{total}"),
-                            );
-                            !progress.cancelled()
-                        })
-                    });
+                    let result = choice
+                        .load(&device)
+                        .map_err(TaskError::from)
+                        .and_then(|model| {
+                            propose_key_frames(&model, &path, &salt, |done, total| {
+                                progress.report(
+                                    done as f32 / total.max(1) as f32,
+                                    format!("frame {done}/{total}"),
+                                );
+                                !progress.cancelled()
+                            })
+                        });
                     JobOutput::KeyFrames {
                         clip_id,
                         version,
@@ -320,7 +327,9 @@ impl Assistant {
             JobKind::Training,
             JobKind::Training.label(),
             wake,
-            move |progress| JobOutput::Training(train_in(&root, config, &device, progress, &shared)),
+            move |progress| {
+                JobOutput::Training(train_in(&root, config, &device, progress, &shared))
+            },
         );
         match started {
             Ok(_) => {
@@ -412,7 +421,10 @@ impl Assistant {
 
 /// Whether the clip `clip_id` is on screen.
 fn showing(session: &Session, clip_id: i64) -> bool {
-    session.clip.as_ref().is_some_and(|c| c.record.id == clip_id)
+    session
+        .clip
+        .as_ref()
+        .is_some_and(|c| c.record.id == clip_id)
 }
 
 /// Trains a new version of the project at `root` on its finished contours,

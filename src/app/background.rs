@@ -97,7 +97,8 @@ impl EchoLabelApp {
             Ok(output) => output,
             Err(error) => {
                 if finished.kind == JobKind::DeviceProbe {
-                    self.assistant.device_found(Err(error.to_string()), &mut self.notices);
+                    self.assistant
+                        .device_found(Err(error.to_string()), &mut self.notices);
                 } else {
                     self.notices.error(error.to_string());
                 }

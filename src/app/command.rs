@@ -41,7 +41,8 @@ pub enum Command {
         window: f32,
         level: f32,
     },
-    OpenClip(ClipRecord),
+    /// Boxed: a record is large, and commands are moved around in a queue.
+    OpenClip(Box<ClipRecord>),
     /// Open a clip at a frame (from the annotation queue or the review grid).
     OpenFrame {
         clip_id: i64,

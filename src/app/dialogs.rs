@@ -178,32 +178,32 @@ fn help_ui(ctx: &egui::Context, open: &mut bool) {
         .show(ctx, |ui| {
             egui::ScrollArea::vertical()
                 .max_height(screen.height() - 140.0)
-                .show(ui, |ui| shortcut_grid(ui));
+                .show(ui, shortcut_grid);
         });
 }
 
 fn shortcut_grid(ui: &mut egui::Ui) {
     egui::Grid::new("shortcuts")
-                .num_columns(2)
-                .striped(true)
-                .show(ui, |ui| {
-                    for spec in ACTIONS.iter().filter(|s| !s.keys.is_empty()) {
-                        let keys: Vec<String> = spec.keys.iter().map(describe).collect();
-                        ui.monospace(keys.join(" / "));
-                        ui.label(spec.help);
-                        ui.end_row();
-                    }
-                    ui.monospace("Mouse wheel");
-                    ui.label("Zoom around the pointer");
-                    ui.end_row();
-                    ui.monospace("Middle-drag");
-                    ui.label("Pan (or drag empty image with the edit tool)");
-                    ui.end_row();
-                    ui.monospace("Right-drag");
-                    ui.label("Window / level");
-                    ui.end_row();
-                    ui.monospace("Right-click a point");
-                    ui.label("Delete it (edit tool)");
-                    ui.end_row();
-                });
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for spec in ACTIONS.iter().filter(|s| !s.keys.is_empty()) {
+                let keys: Vec<String> = spec.keys.iter().map(describe).collect();
+                ui.monospace(keys.join(" / "));
+                ui.label(spec.help);
+                ui.end_row();
+            }
+            ui.monospace("Mouse wheel");
+            ui.label("Zoom around the pointer");
+            ui.end_row();
+            ui.monospace("Middle-drag");
+            ui.label("Pan (or drag empty image with the edit tool)");
+            ui.end_row();
+            ui.monospace("Right-drag");
+            ui.label("Window / level");
+            ui.end_row();
+            ui.monospace("Right-click a point");
+            ui.label("Delete it (edit tool)");
+            ui.end_row();
+        });
 }

@@ -137,14 +137,12 @@ impl EchoLabelApp {
                 self.learning.show_uncertainty = !self.learning.show_uncertainty
             }
             Action::ToggleLearning => self.learning.open = !self.learning.open,
-            Action::NextQueued => {
-                match self.learning.next_queued(self.clip_and_frame()) {
-                    Some((clip_id, frame)) => self.open_frame(clip_id, frame),
-                    None => self.notices.info(
-                        "No frame waiting in the annotation queue: start an active-learning round",
-                    ),
-                }
-            }
+            Action::NextQueued => match self.learning.next_queued(self.clip_and_frame()) {
+                Some((clip_id, frame)) => self.open_frame(clip_id, frame),
+                None => self.notices.info(
+                    "No frame waiting in the annotation queue: start an active-learning round",
+                ),
+            },
             Action::NewProject => self.pick_folder(FolderPurpose::NewProject),
             Action::OpenProject => self.pick_folder(FolderPurpose::OpenProject),
             Action::OpenDemo => self.leave_then(AfterLeave::OpenDemo),
@@ -156,7 +154,10 @@ impl EchoLabelApp {
     }
 
     /// Applies `change` to the document on screen (and so to the project).
-    fn edit(&mut self, change: impl FnOnce(&mut crate::editor::ClipDocument) -> Vec<crate::editor::Persist>) {
+    fn edit(
+        &mut self,
+        change: impl FnOnce(&mut crate::editor::ClipDocument) -> Vec<crate::editor::Persist>,
+    ) {
         if let Some(session) = &mut self.session {
             session.edit(change);
         }

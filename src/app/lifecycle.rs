@@ -9,12 +9,12 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use eframe::egui;
 
 use super::EchoLabelApp;
+use super::background::JobOutput;
 use super::dialogs::{AnnotatorChoice, AnnotatorPicker, ImportForm};
 use super::saving::{self, AfterLeave, LeaveChoice};
 use super::session::Session;
 use crate::demo::create_demo_project;
 use crate::editor::Mutation;
-use super::background::JobOutput;
 use crate::jobs::{JobKind, Progress, Shutdown};
 use crate::store::{ImportOptions, ImportSummary, Project, StoreError, import_folder};
 
@@ -127,8 +127,12 @@ impl EchoLabelApp {
             self.wake(),
             move |progress| {
                 JobOutput::Demo(
-                    create_demo_project(&root, |f, m| progress.report(f, m), progress.cancel_flag())
-                        .map(|()| root),
+                    create_demo_project(
+                        &root,
+                        |f, m| progress.report(f, m),
+                        progress.cancel_flag(),
+                    )
+                    .map(|()| root),
                 )
             },
         );
@@ -162,7 +166,7 @@ impl EchoLabelApp {
         }
     }
 
-    pub(super)     fn import_finished(&mut self, summary: &ImportSummary) {
+    pub(super) fn import_finished(&mut self, summary: &ImportSummary) {
         if summary.failed.is_empty() {
             self.notices.info(format!("Import finished: {summary}"));
             return;
@@ -173,7 +177,11 @@ impl EchoLabelApp {
             .take(3)
             .map(|(path, message)| format!("{}: {message}", path.display()))
             .collect();
-        let more = if summary.failed.len() > 3 { "\n…" } else { "" };
+        let more = if summary.failed.len() > 3 {
+            "\n…"
+        } else {
+            ""
+        };
         self.notices.error(format!(
             "Import finished: {summary}. Could not import:\n{}{more}",
             first.join("\n"),
@@ -237,7 +245,9 @@ impl EchoLabelApp {
             AnnotatorChoice::New(name) => {
                 // Added on the store thread; picked by name once the project
                 // has been read again.
-                session.store.write(Mutation::AddAnnotator { name: name.clone() });
+                session
+                    .store
+                    .write(Mutation::AddAnnotator { name: name.clone() });
                 self.options.annotator = Some(name);
             }
         }
@@ -307,9 +317,14 @@ impl EchoLabelApp {
         self.preferences.import_copy = copy;
         let root = session.root().to_path_buf();
         let wake = self.wake();
-        let started = self.jobs.start(JobKind::Import, JobKind::Import.label(), wake, move |progress| {
-            JobOutput::Import(import_into(&root, &folder, &collection, copy, progress))
-        });
+        let started = self.jobs.start(
+            JobKind::Import,
+            JobKind::Import.label(),
+            wake,
+            move |progress| {
+                JobOutput::Import(import_into(&root, &folder, &collection, copy, progress))
+            },
+        );
         if let Err(refused) = started {
             self.notices.info(refused.to_string());
         }

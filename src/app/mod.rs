@@ -42,12 +42,12 @@ use crate::jobs::{ThumbnailWorker, Wake};
 use crate::settings::Settings;
 
 use assistant::Assistant;
+use background::Jobs;
 use canvas::{OverlayCache, Viewport};
 use command::{Command, CommandQueue};
 use dialogs::Dialogs;
 use handle::Takeover;
 use learning::Learning;
-use background::Jobs;
 use lifecycle::{FolderDialog, Leaving};
 use notices::Notices;
 use screenshot::ScreenshotRequest;
@@ -56,9 +56,9 @@ use tools::EditorState;
 use uncertainty_overlay::UncertaintyOverlay;
 
 pub use actions::Action;
+pub use notices::Level as NoticeLevel;
 pub use preferences::Preferences;
 pub use tools::Tool;
-pub use notices::Level as NoticeLevel;
 
 /// How the app starts.
 #[derive(Debug, Clone)]
@@ -357,7 +357,7 @@ impl EchoLabelApp {
             .default_size(280.0)
             .show(ui, |ui| {
                 if let Some(record) = session.library.ui(ui, &session.store) {
-                    commands.send(Command::OpenClip(record));
+                    commands.send(Command::OpenClip(Box::new(record)));
                 }
             });
         let assistant = &mut self.assistant;

@@ -136,7 +136,9 @@ mod tests {
         assert_eq!(loaded.tool, Tool::Pen);
         assert_eq!(loaded.opacity, Preferences::default().opacity);
         assert_eq!(loaded.brush_radius, Preferences::default().brush_radius);
-        storage.0.insert(KEY.into(), "(round: (frames: 0, samples: 3))".into());
+        storage
+            .0
+            .insert(KEY.into(), "(round: (frames: 0, samples: 3))".into());
         assert_eq!(Preferences::load(&storage).round, RoundForm::default());
         storage.0.insert(KEY.into(), "not ron at all".into());
         assert_eq!(Preferences::load(&storage), Preferences::default());

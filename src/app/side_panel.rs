@@ -91,7 +91,9 @@ fn structures_ui(
     ui.heading("Structures");
     ui.weak(format!("template: {template}"));
     let frame = clip.map(|c| c.playback.frame);
-    let show_key = Action::ToggleStructureVisibility.key_text().unwrap_or_default();
+    let show_key = Action::ToggleStructureVisibility
+        .key_text()
+        .unwrap_or_default();
     for (index, style) in editor.styles.iter().enumerate() {
         ui.horizontal(|ui| {
             let (mut visible, mut colour) = (style.visible, style.colour);

@@ -32,7 +32,11 @@ pub fn timeline_ui(
         let frame = clip.playback.frame;
         ui.separator();
         for (kind, action, colour) in [
-            (KeyFrameKind::EndDiastole, Action::MarkEndDiastole, ED_COLOUR),
+            (
+                KeyFrameKind::EndDiastole,
+                Action::MarkEndDiastole,
+                ED_COLOUR,
+            ),
             (KeyFrameKind::EndSystole, Action::MarkEndSystole, ES_COLOUR),
         ] {
             let marked = document.is_some_and(|d| d.key_frame(frame, kind).is_some());

@@ -54,7 +54,12 @@ mod tests {
     use super::*;
 
     fn square(at: f32) -> Vec<crate::geometry::Point> {
-        vec![[at, at], [at + 10.0, at], [at + 10.0, at + 10.0], [at, at + 10.0]]
+        vec![
+            [at, at],
+            [at + 10.0, at],
+            [at + 10.0, at + 10.0],
+            [at, at + 10.0],
+        ]
     }
 
     fn document() -> ClipDocument {

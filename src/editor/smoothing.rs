@@ -24,7 +24,13 @@ mod tests {
 
     /// A 40-px square with one vertex pulled out into a spike.
     fn spiky() -> Vec<Point> {
-        vec![[10.0, 10.0], [30.0, 10.0], [50.0, 0.0], [50.0, 50.0], [10.0, 50.0]]
+        vec![
+            [10.0, 10.0],
+            [30.0, 10.0],
+            [50.0, 0.0],
+            [50.0, 50.0],
+            [10.0, 50.0],
+        ]
     }
 
     #[test]
@@ -43,6 +49,10 @@ mod tests {
     fn a_smoothed_contour_keeps_a_manageable_number_of_handles() {
         let after = smooth_for_editing(&spiky());
         // The dense outline has ~90 points; thinning leaves far fewer.
-        assert!(after.len() >= 4 && after.len() < 60, "{} handles", after.len());
+        assert!(
+            after.len() >= 4 && after.len() < 60,
+            "{} handles",
+            after.len()
+        );
     }
 }

@@ -46,7 +46,12 @@ mod tests {
     use crate::store::{AnnotationKind, AnnotationStatus, Geometry, Source};
 
     fn square(at: f32) -> Vec<Point> {
-        vec![[at, at], [at + 10.0, at], [at + 10.0, at + 10.0], [at, at + 10.0]]
+        vec![
+            [at, at],
+            [at + 10.0, at],
+            [at + 10.0, at + 10.0],
+            [at, at + 10.0],
+        ]
     }
 
     fn pseudo_label(id: i64, target: &str, version: i64) -> Annotation {

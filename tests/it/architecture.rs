@@ -55,7 +55,11 @@ fn errors_keep_their_type_until_a_person_reads_them() {
 fn files_stay_small_enough_to_read() {
     for (path, text) in sources(&src()) {
         let lines = text.lines().count();
-        let limit = if path.ends_with("app/mod.rs") { 500 } else { 700 };
+        let limit = if path.ends_with("app/mod.rs") {
+            500
+        } else {
+            700
+        };
         assert!(
             lines <= limit,
             "{} has {lines} lines (at most {limit})",

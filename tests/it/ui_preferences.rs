@@ -50,7 +50,11 @@ fn the_tool_and_brush_chosen_come_back_in_the_next_run() {
     let mut harness = restored(options.clone(), Memory::default(), [1280.0, 860.0]);
     harness.run_steps(2);
     let before = app(&harness).preferences();
-    assert_eq!(before.tool, Tool::Edit, "a first run starts with the edit tool");
+    assert_eq!(
+        before.tool,
+        Tool::Edit,
+        "a first run starts with the edit tool"
+    );
     key(&mut harness, Key::B);
     key(&mut harness, Key::CloseBracket);
     key(&mut harness, Key::CloseBracket);

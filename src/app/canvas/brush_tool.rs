@@ -3,8 +3,8 @@
 
 use eframe::egui;
 
-use crate::app::command::Command;
 use crate::app::clip_view::{OpenClip, next_image_id};
+use crate::app::command::Command;
 use crate::app::tools::{EditorState, Gesture, Tool};
 use crate::geometry::{self, Mask, Point};
 

@@ -5,8 +5,8 @@
 use eframe::egui;
 
 use super::{GRAB_DISTANCE, Viewport, navigation};
-use crate::app::command::Command;
 use crate::app::clip_view::OpenClip;
+use crate::app::command::Command;
 use crate::app::notices::Notices;
 use crate::app::tools::{EditorState, Gesture};
 use crate::geometry::{self, Point};

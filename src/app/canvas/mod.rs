@@ -140,15 +140,7 @@ pub fn canvas_ui(
         );
     }
     calibration::draw_calibration(&painter, clip, &viewport);
-    readout::draw_cursor_readout(
-        ui,
-        &painter,
-        &response,
-        clip,
-        document,
-        editor,
-        &viewport,
-    );
+    readout::draw_cursor_readout(ui, &painter, &response, clip, document, editor, &viewport);
     for edit in edits {
         commands.send(edit);
     }

@@ -22,7 +22,10 @@ pub(super) fn queue_ui(
     ui.horizontal(|ui| {
         let mut show = show_uncertainty;
         let key = Action::ToggleUncertainty.key_text().unwrap_or_default();
-        ui.checkbox(&mut show, format!("Show the uncertainty map on the image ({key})"));
+        ui.checkbox(
+            &mut show,
+            format!("Show the uncertainty map on the image ({key})"),
+        );
         if show != show_uncertainty {
             action = Some(Command::Do(Action::ToggleUncertainty));
         }

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use eframe::egui;
 
+use crate::app::command::Command;
 use crate::app::library::color_image;
 use crate::app::session::Session;
 use crate::app::tools::StructureStyle;
-use crate::app::command::Command;
 use crate::jobs::{ThumbnailClient, ThumbnailWorker};
 use crate::store::{Annotation, AnnotationStatus, PseudoLabelPolicy};
 
@@ -29,7 +29,6 @@ pub struct ReviewView<'a> {
     pub policy: PseudoLabelPolicy,
     pub styles: &'a [StructureStyle],
 }
-
 
 /// What every card needs besides its annotation.
 struct CardLook<'a> {

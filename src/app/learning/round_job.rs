@@ -74,15 +74,13 @@ impl Learning {
             format!("Active-learning round ({})", settings.strategy.name()),
             wake,
             move |progress| {
-                JobOutput::Round(
-                    Project::open(&root)
-                        .map_err(RoundError::from)
-                        .and_then(|mut project| {
-                            run_round(&mut project, &settings, &device, |event| {
-                                report(progress, event)
-                            })
-                        }),
-                )
+                JobOutput::Round(Project::open(&root).map_err(RoundError::from).and_then(
+                    |mut project| {
+                        run_round(&mut project, &settings, &device, |event| {
+                            report(progress, event)
+                        })
+                    },
+                ))
             },
         );
         match started {

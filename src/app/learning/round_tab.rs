@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::Overview;
 use crate::active::round::{RoundBudget, RoundSettings};
 use crate::active::{SemiSupervised, Strategy};
-use crate::modelling::ProjectTraining;
 use crate::model::{ModelConfig, TrainOptions};
+use crate::modelling::ProjectTraining;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum SemiChoice {

@@ -93,7 +93,12 @@ impl Learning {
 
     /// Sets whether accepted pseudo-labels join training, through the
     /// ordered write queue; the overview is read again once it is written.
-    pub fn set_policy(&mut self, session: &Session, policy: PseudoLabelPolicy, notices: &mut Notices) {
+    pub fn set_policy(
+        &mut self,
+        session: &Session,
+        policy: PseudoLabelPolicy,
+        notices: &mut Notices,
+    ) {
         session.store.write(Mutation::SetPseudoLabelPolicy(policy));
         notices.info(match policy {
             PseudoLabelPolicy::WhenAccepted => "Accepted pseudo-labels now join training",

@@ -146,12 +146,7 @@ impl Library {
         self.progress_pending = Some(store.read(move |project| project.clip_progress(&structures)));
     }
 
-    pub fn poll(
-        &mut self,
-        store: &StoreThread,
-        notices: &mut Notices,
-        meta: Option<&ProjectMeta>,
-    ) {
+    pub fn poll(&mut self, store: &StoreThread, notices: &mut Notices, meta: Option<&ProjectMeta>) {
         if let Some(answer) = self.pending.as_ref().and_then(Pending::try_take) {
             self.pending = None;
             match answer {

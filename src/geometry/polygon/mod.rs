@@ -21,11 +21,12 @@ use super::Point;
 use primitives::*;
 
 pub use edit::{
-    clamp_to_image, nearest_edge, nearest_vertex, with_vertex_inserted, with_vertex_moved, with_vertex_removed,
+    clamp_to_image, nearest_edge, nearest_vertex, with_vertex_inserted, with_vertex_moved,
+    with_vertex_removed,
 };
 pub use measure::{area, centroid, contains, perimeter, signed_area};
-pub use shape::{resample, simplify, smooth};
 pub use primitives::distance;
+pub use shape::{resample, simplify, smooth};
 pub use simple::{can_append, can_close, close_polyline, is_simple, segment_crosses};
 
 pub(super) use measure::scanline_crossing;

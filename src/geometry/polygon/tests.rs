@@ -399,7 +399,11 @@ fn closing_a_polyline_keeps_its_points_only_when_the_result_is_simple() {
     // The closing edge from (10, 10) back to (0, 0) crosses (10, 0)–(0, 10).
     let bow_tie = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]];
     assert_eq!(close_polyline(&bow_tie), None);
-    assert_eq!(close_polyline(&open[..2]), None, "two points enclose nothing");
+    assert_eq!(
+        close_polyline(&open[..2]),
+        None,
+        "two points enclose nothing"
+    );
     assert_eq!(close_polyline(&[]), None);
 }
 
