@@ -430,7 +430,17 @@ pub fn describe(keys: &KeyboardShortcut) -> String {
     if keys.modifiers.shift {
         parts.push("Shift".to_string());
     }
-    parts.push(keys.logical_key.name().to_string());
+    // Punctuation reads better as itself ("[" rather than "OpenBracket").
+    let symbol = keys.logical_key.symbol_or_name();
+    let punctuation = symbol.len() == 1 && symbol.chars().all(|c| c.is_ascii_punctuation());
+    parts.push(
+        if punctuation {
+            symbol
+        } else {
+            keys.logical_key.name()
+        }
+        .to_string(),
+    );
     parts.join("+")
 }
 
@@ -610,5 +620,10 @@ mod tests {
             "Redo what was undone (Ctrl+Shift+Z)"
         );
         assert_eq!(Action::Quit.key_text(), None);
+        assert_eq!(Action::BrushLarger.key_text().as_deref(), Some("]"));
+        assert_eq!(
+            Action::PreviousKeyFrame.key_text().as_deref(),
+            Some("Shift+Left")
+        );
     }
 }

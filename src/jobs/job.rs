@@ -82,17 +82,6 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Where a job stands when the UI looks.
-pub enum JobState<T> {
-    Running {
-        fraction: f32,
-        message: String,
-    },
-    Finished(T),
-    /// The worker panicked; the message says where.
-    Failed(String),
-}
-
 /// The UI's side of a running job.
 pub struct Job<T> {
     name: String,
@@ -155,29 +144,9 @@ impl<T: Send + 'static> Job<T> {
         self.shared.cancel.is_cancelled()
     }
 
-    /// The job's cancel token (cancelling it cancels the job).
-    pub fn cancel_token(&self) -> &CancelToken {
-        &self.shared.cancel
-    }
-
     /// The last reported fraction and message, without taking the result.
     pub fn status(&self) -> (f32, String) {
         self.shared.status()
-    }
-
-    /// The job's state; `Finished` is returned once, then the job stays `Failed`.
-    pub fn poll(&mut self) -> JobState<T> {
-        if self.done {
-            return JobState::Failed(format!("{} already finished", self.name));
-        }
-        match self.try_finish() {
-            Some(Ok(value)) => JobState::Finished(value),
-            Some(Err(error)) => JobState::Failed(error.to_string()),
-            None => {
-                let (fraction, message) = self.status();
-                JobState::Running { fraction, message }
-            }
-        }
     }
 
     /// The result once there is one (given once), `None` while it runs or
@@ -210,34 +179,32 @@ mod tests {
         Arc::new(|| {})
     }
 
-    fn wait<T: Send + 'static>(job: &mut Job<T>) -> JobState<T> {
+    fn wait<T: Send + 'static>(job: &mut Job<T>) -> Result<T, JobError> {
         loop {
-            match job.poll() {
-                JobState::Running { .. } => std::thread::sleep(std::time::Duration::from_millis(2)),
-                other => return other,
+            match job.try_finish() {
+                None => std::thread::sleep(std::time::Duration::from_millis(2)),
+                Some(outcome) => return outcome,
             }
         }
     }
 
     #[test]
-    fn a_job_reports_progress_and_returns_its_value() {
+    fn a_job_reports_progress_and_returns_its_value_once() {
         let (go, wait_for_go) = channel::<()>();
         let mut job = Job::spawn("count", no_wake(), move |progress| {
             progress.report(0.5, "half way");
             wait_for_go.recv().ok();
             42
         });
-        // The worker has reported once `go` is needed, so poll until it shows.
-        loop {
-            if let JobState::Running { fraction, message } = job.poll()
-                && message == "half way"
-            {
-                assert_eq!(fraction, 0.5);
-                break;
-            }
+        // The worker has reported once `go` is needed, so look until it shows.
+        while job.status().1 != "half way" {
+            std::thread::yield_now();
         }
+        assert_eq!(job.status().0, 0.5);
+        assert!(job.try_finish().is_none(), "still running");
         go.send(()).unwrap();
-        assert!(matches!(wait(&mut job), JobState::Finished(42)));
+        assert_eq!(wait(&mut job), Ok(42));
+        assert!(job.try_finish().is_none(), "the result is given once");
     }
 
     #[test]
@@ -250,15 +217,17 @@ mod tests {
         });
         job.cancel();
         assert!(job.is_cancelling());
-        assert!(matches!(wait(&mut job), JobState::Finished("stopped")));
+        assert_eq!(wait(&mut job), Ok("stopped"));
     }
 
     #[test]
     fn a_panicking_job_fails_instead_of_hanging() {
         let mut job: Job<()> = Job::spawn("boom", no_wake(), |_| panic!("worker broke"));
         match wait(&mut job) {
-            JobState::Failed(message) => assert!(message.contains("worker broke"), "{message}"),
-            _ => panic!("the job did not fail"),
+            Err(JobError::Panicked { message, .. }) => {
+                assert!(message.contains("worker broke"), "{message}")
+            }
+            other => panic!("the job did not fail: {other:?}"),
         }
     }
 }

@@ -17,7 +17,9 @@ mod thumbnails;
 
 pub use cancel::CancelToken;
 pub use frame_loader::{DecodedFrame, FRAME_BUDGET_BYTES, FrameLoader, FrameWindow, LoaderEvent};
-pub use job::{Job, JobError, JobState, Progress};
+/// Jobs are started through the registry, so it can refuse and list them.
+pub(crate) use job::Job;
+pub use job::{JobError, Progress};
 pub use registry::{Finished, JobId, JobKind, JobRegistry, JobRow, Refused};
 pub use store_thread::{
     ExportError, FailedWrite, Pending, SaveState, Shutdown, StoreEvent, StoreThread,
