@@ -139,7 +139,13 @@ impl Assistant {
         }
     }
 
-    /// A training job ended.
+    /// A training job stopped without a result (its thread panicked).
+    pub fn training_stopped(&mut self) {
+        self.follow_training();
+        self.training = None;
+    }
+
+    /// A training job ended; `session` is the project it trained, if open.
     pub fn trained(
         &mut self,
         session: Option<&Session>,
@@ -218,8 +224,12 @@ impl Assistant {
                     added = count;
                     writes
                 });
+                let (ed, es) = (
+                    Action::MarkEndDiastole.key_text().unwrap_or_default(),
+                    Action::MarkEndSystole.key_text().unwrap_or_default(),
+                );
                 notices.info(format!(
-                    "{added} ED/ES frame(s) proposed: press D or S on a proposed frame to confirm it"
+                    "{added} ED/ES frame(s) proposed: press {ed} or {es} on a proposed frame to confirm it"
                 ));
             }
             Ok(None) => notices.info("Finding ED/ES cancelled"),
@@ -256,6 +266,7 @@ impl Assistant {
         let path = session.clip_path(&clip.record);
         let salt = meta.salt.clone();
         let clip_id = clip.record.id;
+        let project = session.root().to_path_buf();
         let started = match request {
             ModelRequest::ProposeContours => {
                 let frame = clip.playback.frame;
@@ -273,6 +284,7 @@ impl Assistant {
                                     propose_frame(&model, &path, &salt, frame, PROPOSAL_SAMPLES)
                                 });
                         JobOutput::Contours {
+                            project,
                             clip_id,
                             version,
                             result,
@@ -298,6 +310,7 @@ impl Assistant {
                             })
                         });
                     JobOutput::KeyFrames {
+                        project,
                         clip_id,
                         version,
                         result,
@@ -328,7 +341,11 @@ impl Assistant {
             JobKind::Training.label(),
             wake,
             move |progress| {
-                JobOutput::Training(train_in(&root, config, &device, progress, &shared))
+                let result = train_in(&root, config, &device, progress, &shared);
+                JobOutput::Training {
+                    project: root,
+                    result,
+                }
             },
         );
         match started {

@@ -21,8 +21,10 @@ use crate::store::{ImportSummary, KeyFrameKind, StoreError};
 /// The app's jobs.
 pub type Jobs = JobRegistry<JobOutput>;
 
-/// What a finished job hands back, by kind. Proposals carry the clip and
-/// model version they were made for, so a result that arrives after the
+/// What a finished job hands back, by kind. Work on a project names it, so
+/// a result that arrives after another project was opened is not applied to
+/// that one (clip ids restart in every project). Proposals carry the clip
+/// and model version they were made for: a result that arrives after the
 /// annotator moved on is dropped, and a proposal records the version that
 /// made it even if another took over meanwhile.
 pub enum JobOutput {
@@ -30,20 +32,28 @@ pub enum JobOutput {
     Import(Result<ImportSummary, StoreError>),
     Device(Result<ComputeDevice, String>),
     Contours {
+        project: PathBuf,
         clip_id: i64,
         version: Option<i64>,
         result: Result<FrameProposal, TaskError>,
     },
     /// ED/ES marks found, or `None` when cancelled.
     KeyFrames {
+        project: PathBuf,
         clip_id: i64,
         version: Option<i64>,
         result: Result<Option<Vec<(KeyFrameKind, u32)>>, TaskError>,
     },
     /// The new model version, or `None` when cancelled.
-    Training(Result<Option<TrainedVersion>, TaskError>),
+    Training {
+        project: PathBuf,
+        result: Result<Option<TrainedVersion>, TaskError>,
+    },
     /// The round, or `None` when cancelled.
-    Round(Result<Option<RoundOutcome>, RoundError>),
+    Round {
+        project: PathBuf,
+        result: Result<Option<RoundOutcome>, RoundError>,
+    },
     /// The coloured map of `path`, or `None` if it cannot be read.
     UncertaintyMap {
         path: PathBuf,
@@ -74,7 +84,7 @@ impl EchoLabelApp {
             return;
         };
         self.editor
-            .set_structures(&session.task.structures, &self.preferences);
+            .set_structures(&session.task.structures, &mut self.preferences);
         if let Some(clip) = &session.clip
             && let Some(failure) = &clip.failure
         {
@@ -96,13 +106,23 @@ impl EchoLabelApp {
         let output = match finished.result {
             Ok(output) => output,
             Err(error) => {
-                if finished.kind == JobKind::DeviceProbe {
-                    self.assistant
-                        .device_found(Err(error.to_string()), &mut self.notices);
-                } else {
-                    self.notices.error(error.to_string());
+                match finished.kind {
+                    JobKind::DeviceProbe => {
+                        return self
+                            .assistant
+                            .device_found(Err(error.to_string()), &mut self.notices);
+                    }
+                    JobKind::Training => self.assistant.training_stopped(),
+                    JobKind::Round | JobKind::Import => {
+                        if let Some(session) = &mut self.session {
+                            // It may have written part of its work.
+                            self.learning.reload(session);
+                            session.reload();
+                        }
+                    }
+                    _ => {}
                 }
-                return;
+                return self.notices.error(error.to_string());
             }
         };
         match output {
@@ -121,35 +141,38 @@ impl EchoLabelApp {
             }
             JobOutput::Device(result) => self.assistant.device_found(result, &mut self.notices),
             JobOutput::Contours {
+                project,
                 clip_id,
                 version,
                 result,
             } => self.assistant.contours_proposed(
-                self.session.as_mut(),
+                self.session.as_mut().filter(|s| s.root() == project),
                 clip_id,
                 version,
                 result,
                 &mut self.notices,
             ),
             JobOutput::KeyFrames {
+                project,
                 clip_id,
                 version,
                 result,
             } => self.assistant.key_frames_proposed(
-                self.session.as_mut(),
+                self.session.as_mut().filter(|s| s.root() == project),
                 clip_id,
                 version,
                 result,
                 &mut self.notices,
             ),
-            JobOutput::Training(result) => {
-                self.assistant
-                    .trained(self.session.as_ref(), result, &mut self.notices)
+            JobOutput::Training { project, result } => {
+                let session = self.session.as_ref().filter(|s| s.root() == project);
+                self.assistant.trained(session, result, &mut self.notices)
             }
-            JobOutput::Round(result) => {
+            JobOutput::Round { project, result } => {
+                let session = self.session.as_ref().filter(|s| s.root() == project);
                 self.learning
-                    .round_finished(self.session.as_ref(), result, &mut self.notices);
-                if let Some(session) = &mut self.session {
+                    .round_finished(session, result, &mut self.notices);
+                if let Some(session) = self.session.as_mut().filter(|s| s.root() == project) {
                     // A round may have trained a new model version and added pseudo-labels.
                     self.assistant.model_changed(session);
                     session
@@ -166,11 +189,12 @@ impl EchoLabelApp {
     }
 
     /// The running jobs, each with its progress and a Cancel button. Reading
-    /// an uncertainty map takes a moment and is not listed.
+    /// an uncertainty map takes a moment and finding the GPU cannot be
+    /// stopped half way, so neither is listed.
     pub(super) fn jobs_ui(&self, ui: &mut egui::Ui) {
         let commands = self.commands.sender();
         for row in self.jobs.rows() {
-            if row.kind == JobKind::UncertaintyMap {
+            if matches!(row.kind, JobKind::UncertaintyMap | JobKind::DeviceProbe) {
                 continue;
             }
             let message = if row.cancelling {

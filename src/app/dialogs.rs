@@ -174,10 +174,10 @@ fn help_ui(ctx: &egui::Context, open: &mut bool) {
         .collapsible(false)
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .max_height(screen.height() - 80.0)
+        .max_height((screen.height() - 80.0).max(120.0))
         .show(ctx, |ui| {
             egui::ScrollArea::vertical()
-                .max_height(screen.height() - 140.0)
+                .max_height((screen.height() - 140.0).max(60.0))
                 .show(ui, shortcut_grid);
         });
 }

@@ -102,6 +102,10 @@ impl EchoLabelApp {
     }
 
     fn switch_project(&mut self, root: &Path, create: bool) {
+        // Proposals were asked for a clip of the project left; their results
+        // would be dropped anyway. Training and rounds finish their project's work.
+        self.jobs.cancel_kind(JobKind::ContourProposal);
+        self.jobs.cancel_kind(JobKind::KeyFrameProposal);
         let session = Session::open(root, create, self.wake(), self.thumbnails.client());
         self.assistant.project_opened(&session);
         self.learning.project_opened(&session);

@@ -216,10 +216,11 @@ impl EchoLabelApp {
         self.assistant.ready() && !self.model_busy()
     }
 
-    /// Whether a proposal is running (one model request at a time).
+    /// Whether the registry would refuse a proposal now.
     fn model_busy(&self) -> bool {
-        self.jobs.is_running(crate::jobs::JobKind::ContourProposal)
-            || self.jobs.is_running(crate::jobs::JobKind::KeyFrameProposal)
+        self.jobs
+            .refusal(crate::jobs::JobKind::ContourProposal)
+            .is_some()
     }
 
     /// The open project's session (tests inspect it).
@@ -326,7 +327,12 @@ impl EchoLabelApp {
             });
         }
         self.windows_ui(&ctx);
-        for command in self.commands.drain() {
+        let commands = self.commands.drain();
+        if !commands.is_empty() {
+            // The views drew the state before these; the next frame shows it.
+            ctx.request_repaint();
+        }
+        for command in commands {
             self.apply(command);
         }
         let ready = self.clip_ready();
@@ -409,7 +415,7 @@ impl EchoLabelApp {
         let commands = self.commands.sender();
         if let Some(session) = &self.session {
             self.assistant.training_window(ctx);
-            let ready = self.assistant.ready();
+            let ready = self.model_ready();
             let running = self.jobs.is_running(crate::jobs::JobKind::Round);
             self.learning.window(
                 ctx,
@@ -443,6 +449,7 @@ impl eframe::App for EchoLabelApp {
     }
 
     fn on_exit(&mut self) {
+        self.jobs.cancel_all();
         self.save_settings();
         self.close_session();
     }

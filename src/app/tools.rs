@@ -108,12 +108,14 @@ impl EditorState {
     }
 
     /// Follows the template's structures, keeping the styles of those that
-    /// remain, else the remembered ones, else the palette's.
-    pub fn set_structures(&mut self, structures: &[String], preferences: &Preferences) {
+    /// remain, else the remembered ones (the styles left are remembered
+    /// first), else the palette's.
+    pub fn set_structures(&mut self, structures: &[String], preferences: &mut Preferences) {
         let names: Vec<&String> = self.styles.iter().map(|s| &s.name).collect();
         if names.iter().copied().eq(structures.iter()) {
             return;
         }
+        self.remember(preferences);
         let old = std::mem::take(&mut self.styles);
         self.styles = styles_for(structures)
             .into_iter()
@@ -193,4 +195,32 @@ fn styles_for(structures: &[String]) -> Vec<StructureStyle> {
             visible: true,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_colour_changed_in_one_template_comes_back_after_another() {
+        let mut preferences = Preferences::default();
+        let mut editor = EditorState::with_preferences(&preferences);
+        let camus = names(&["LV", "Myocardium"]);
+        editor.set_structures(&camus, &mut preferences);
+        let pink = Color32::from_rgb(250, 100, 200);
+        editor.set_style(1, false, pink);
+        editor.set_structures(&names(&["Aorta"]), &mut preferences);
+        assert_ne!(editor.styles[0].colour, pink);
+        editor.set_structures(&camus, &mut preferences);
+        assert_eq!(editor.styles[1].colour, pink);
+        assert!(!editor.styles[1].visible);
+        // And it is what the next run remembers.
+        editor.remember(&mut preferences);
+        let kept = preferences.structures["Myocardium"];
+        assert_eq!(kept.colour, pink.to_srgba_unmultiplied());
+    }
 }

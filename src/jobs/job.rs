@@ -49,11 +49,6 @@ impl Progress {
         self.shared.cancel.is_cancelled()
     }
 
-    /// The job's cancel token, to hand on to work that takes one.
-    pub fn token(&self) -> &CancelToken {
-        &self.shared.cancel
-    }
-
     /// The flag itself, for library calls that take `&AtomicBool`.
     pub fn cancel_flag(&self) -> &AtomicBool {
         self.shared.cancel.as_flag()

@@ -151,10 +151,6 @@ impl<T> Default for JobRegistry<T> {
 }
 
 impl<T: Send + 'static> JobRegistry<T> {
-    pub fn new() -> JobRegistry<T> {
-        JobRegistry::default()
-    }
-
     /// Starts `work` on its own thread as a job of `kind` named `name`, or
     /// refuses when a running job excludes `kind` (a cancelled job excludes
     /// until it has ended and been polled).
@@ -165,19 +161,25 @@ impl<T: Send + 'static> JobRegistry<T> {
         wake: Wake,
         work: impl FnOnce(&Progress) -> T + Send + 'static,
     ) -> Result<JobId, Refused> {
-        if let Some(blocking) = self.running.iter().find(|e| kind.excludes(e.kind)) {
-            return Err(Refused {
-                wanted: kind,
-                blocking: blocking.kind,
-                blocking_id: blocking.id,
-                blocking_name: blocking.job.name().to_string(),
-            });
+        if let Some(refused) = self.refusal(kind) {
+            return Err(refused);
         }
         let id = JobId(self.next_id);
         self.next_id += 1;
         let job = Job::spawn(name, wake, work);
         self.running.push(Entry { id, kind, job });
         Ok(id)
+    }
+
+    /// Why a job of `kind` could not start now, if it could not.
+    pub fn refusal(&self, kind: JobKind) -> Option<Refused> {
+        let blocking = self.running.iter().find(|e| kind.excludes(e.kind))?;
+        Some(Refused {
+            wanted: kind,
+            blocking: blocking.kind,
+            blocking_id: blocking.id,
+            blocking_name: blocking.job.name().to_string(),
+        })
     }
 
     /// Asks job `id` to stop; false when it is not running.
@@ -198,7 +200,7 @@ impl<T: Send + 'static> JobRegistry<T> {
             .count()
     }
 
-    /// Asks every running job to stop (e.g. when the project closes).
+    /// Asks every running job to stop (when the app closes).
     pub fn cancel_all(&self) {
         for entry in &self.running {
             entry.job.cancel();
@@ -208,11 +210,6 @@ impl<T: Send + 'static> JobRegistry<T> {
     /// Whether a job of `kind` runs (or has ended but not been polled yet).
     pub fn is_running(&self, kind: JobKind) -> bool {
         self.running.iter().any(|e| e.kind == kind)
-    }
-
-    /// Whether no job runs.
-    pub fn is_idle(&self) -> bool {
-        self.running.is_empty()
     }
 
     /// The running jobs, oldest first.
@@ -328,7 +325,7 @@ mod tests {
 
     #[test]
     fn a_clashing_start_is_refused_with_the_job_in_the_way() {
-        let mut registry = JobRegistry::new();
+        let mut registry = JobRegistry::default();
         let (training, go) = held(&mut registry, JobKind::Training, "trained");
         let refused = registry
             .start(JobKind::Round, "round", no_wake(), |_| "round")
@@ -349,7 +346,15 @@ mod tests {
         // Other kinds start beside it, and uncertainty maps beside each other.
         let (_, go_map) = held(&mut registry, JobKind::UncertaintyMap, "map 1");
         let (_, go_map2) = held(&mut registry, JobKind::UncertaintyMap, "map 2");
+        assert_eq!(registry.refusal(JobKind::KeyFrameProposal), None);
         let (_, go_contours) = held(&mut registry, JobKind::ContourProposal, "contours");
+        assert_eq!(
+            registry
+                .refusal(JobKind::KeyFrameProposal)
+                .map(|r| r.blocking),
+            Some(JobKind::ContourProposal),
+            "asking does what starting would"
+        );
         assert!(
             registry
                 .start(JobKind::KeyFrameProposal, "ed/es", no_wake(), |_| "ed/es")
@@ -359,7 +364,7 @@ mod tests {
             go.send(()).unwrap();
         }
         finish(&mut registry, 4);
-        assert!(registry.is_idle());
+        assert!(registry.rows().is_empty());
         // Once the training has ended (and been polled) a round may start.
         assert!(
             registry
@@ -371,7 +376,7 @@ mod tests {
 
     #[test]
     fn cancel_by_id_and_by_kind() {
-        let mut registry = JobRegistry::new();
+        let mut registry = JobRegistry::default();
         let (first_map, go_first) = held(&mut registry, JobKind::UncertaintyMap, "map");
         let (_, go_second) = held(&mut registry, JobKind::UncertaintyMap, "map");
         let (training, go_training) = held(&mut registry, JobKind::Training, "trained");
@@ -397,7 +402,7 @@ mod tests {
 
     #[test]
     fn each_result_is_returned_once() {
-        let mut registry = JobRegistry::new();
+        let mut registry = JobRegistry::default();
         let id = registry
             .start(JobKind::Export, "export", no_wake(), |_| 7)
             .unwrap();
@@ -419,7 +424,7 @@ mod tests {
 
     #[test]
     fn a_panicking_job_is_reported_and_the_registry_goes_on() {
-        let mut registry: JobRegistry<u32> = JobRegistry::new();
+        let mut registry: JobRegistry<u32> = JobRegistry::default();
         registry
             .start(JobKind::Import, "import", no_wake(), |progress| {
                 progress.report(0.5, "half way");
@@ -444,7 +449,7 @@ mod tests {
 
     #[test]
     fn rows_reflect_progress() {
-        let mut registry = JobRegistry::new();
+        let mut registry = JobRegistry::default();
         let (reported, wait_reported) = channel::<()>();
         let (go, wait_go) = channel::<()>();
         let id = registry

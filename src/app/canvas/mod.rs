@@ -42,8 +42,8 @@ pub use viewport::Viewport;
 /// How close (screen pixels) the mouse must be to grab a vertex.
 const GRAB_DISTANCE: f32 = 8.0;
 
-/// Draws the canvas and handles the mouse; returns the edits to apply and
-/// the mapping used, once a clip is shown.
+/// Draws the canvas and handles the mouse; sends the edits and returns the
+/// mapping used, once a clip is shown.
 pub fn canvas_ui(
     ui: &mut egui::Ui,
     session: &mut Session,
@@ -147,7 +147,7 @@ pub fn canvas_ui(
     Some(viewport)
 }
 
-/// The mouse side of the active tool.
+/// The mouse side of the active tool; returns the edits it makes, to send.
 fn handle_tool(
     ui: &egui::Ui,
     response: &egui::Response,

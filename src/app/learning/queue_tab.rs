@@ -29,7 +29,8 @@ pub(super) fn queue_ui(
         if show != show_uncertainty {
             action = Some(Command::Do(Action::ToggleUncertainty));
         }
-        ui.weak("N opens the next frame to label");
+        let next = Action::NextQueued.key_text().unwrap_or_default();
+        ui.weak(format!("{next} opens the next frame to label"));
     });
     let done = overview.queue.iter().filter(|e| e.done).count();
     ui.label(format!(

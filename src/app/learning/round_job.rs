@@ -30,7 +30,8 @@ impl Learning {
         }
     }
 
-    /// A round ended: say what it did and read the project again.
+    /// A round ended: say what it did and, when its project is the one
+    /// open (`session`), show the queue and read the project again.
     pub fn round_finished(
         &mut self,
         session: Option<&Session>,
@@ -43,7 +44,9 @@ impl Learning {
                 for problem in &outcome.skipped {
                     notices.error(format!("left out of the round: {problem}"));
                 }
-                self.tab = Tab::Queue;
+                if session.is_some() {
+                    self.tab = Tab::Queue;
+                }
             }
             Ok(None) => notices.info(
                 "Round cancelled; no round was recorded (a model version trained before the cancel is kept)",
@@ -74,13 +77,18 @@ impl Learning {
             format!("Active-learning round ({})", settings.strategy.name()),
             wake,
             move |progress| {
-                JobOutput::Round(Project::open(&root).map_err(RoundError::from).and_then(
-                    |mut project| {
-                        run_round(&mut project, &settings, &device, |event| {
-                            report(progress, event)
-                        })
-                    },
-                ))
+                let result =
+                    Project::open(&root)
+                        .map_err(RoundError::from)
+                        .and_then(|mut project| {
+                            run_round(&mut project, &settings, &device, |event| {
+                                report(progress, event)
+                            })
+                        });
+                JobOutput::Round {
+                    project: root,
+                    result,
+                }
             },
         );
         match started {
