@@ -375,6 +375,14 @@ impl Action {
         self.spec().keys.first().map(describe)
     }
 
+    /// The name with its key, for buttons that show it: "Pen (P)".
+    pub fn name_with_key(self) -> String {
+        match self.key_text() {
+            Some(key) => format!("{} ({key})", self.spec().name),
+            None => self.spec().name.to_string(),
+        }
+    }
+
     /// The help text with its key, for tooltips: "Smooth the contour (M)".
     pub fn tooltip(self) -> String {
         let spec = self.spec();

@@ -375,12 +375,7 @@ impl Assistant {
         let ready = self.ready() && !busy;
         ui.horizontal_wrapped(|ui| {
             for action in [Action::ProposeContours, Action::ProposeKeyFrames] {
-                let label = format!(
-                    "{} ({})",
-                    action.spec().name,
-                    action.key_text().unwrap_or_default()
-                );
-                action.button_labelled(ui, label, ready, commands);
+                action.button_labelled(ui, action.name_with_key(), ready, commands);
             }
         });
         ui.horizontal_wrapped(|ui| {

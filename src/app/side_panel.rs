@@ -54,11 +54,7 @@ fn tools_ui(ui: &mut egui::Ui, editor: &EditorState, commands: &CommandSender) {
     ui.horizontal_wrapped(|ui| {
         for tool in Tool::ALL {
             let action = tool.action();
-            let label = format!(
-                "{} ({})",
-                action.spec().name,
-                action.key_text().unwrap_or_default()
-            );
+            let label = action.name_with_key();
             if ui
                 .selectable_label(editor.tool == tool, label)
                 .on_hover_text(action.spec().help)
@@ -145,12 +141,7 @@ fn display_ui(ui: &mut egui::Ui, clip: &OpenClip, commands: &CommandSender) {
     }
     ui.horizontal(|ui| {
         Action::ResetWindowLevel.button(ui, true, commands);
-        let fit = format!(
-            "{} ({})",
-            Action::FitView.spec().name,
-            Action::FitView.key_text().unwrap_or_default()
-        );
-        Action::FitView.button_labelled(ui, fit, true, commands);
+        Action::FitView.button_labelled(ui, Action::FitView.name_with_key(), true, commands);
     });
     ui.weak("Wheel: zoom · middle-drag: pan · right-drag: window/level");
 }
