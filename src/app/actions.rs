@@ -3,6 +3,8 @@
 //! read this one table, so a key shown in a tooltip can never differ from
 //! the key that works, and the overlay never lists a key that does nothing.
 
+use std::sync::LazyLock;
+
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 
 use super::command::{Command, CommandSender};
@@ -455,7 +457,10 @@ pub fn describe(keys: &KeyboardShortcut) -> String {
 }
 
 /// Every (key, action) pair, the most modifiers first: egui matches a plain
-/// key even while Shift is held, so Shift+← must be tried before ←.
+/// key even while Shift is held, so Shift+← must be tried before ←. Built
+/// once; the keys are looked at every frame.
+static BINDINGS: LazyLock<Vec<(KeyboardShortcut, Action)>> = LazyLock::new(bindings);
+
 fn bindings() -> Vec<(KeyboardShortcut, Action)> {
     let mut bindings: Vec<(KeyboardShortcut, Action)> = ACTIONS
         .iter()
@@ -471,9 +476,8 @@ fn bindings() -> Vec<(KeyboardShortcut, Action)> {
 
 /// The actions whose keys were pressed this frame (each key consumed once).
 pub fn pressed(ctx: &egui::Context) -> Vec<Action> {
-    let bindings = bindings();
     ctx.input_mut(|input| {
-        bindings
+        BINDINGS
             .iter()
             .filter(|(keys, _)| input.consume_shortcut(keys))
             .map(|(_, action)| *action)

@@ -289,20 +289,17 @@ impl ReviewGrid {
     fn request(&mut self, session: &Session, listed: &[&Annotation], worker: &ThumbnailWorker) {
         let Some(meta) = &session.meta else { return };
         let client = self.client.get_or_insert_with(|| worker.client());
-        let paths: HashMap<i64, std::path::PathBuf> = session
-            .library
-            .clips()
-            .iter()
-            .map(|c| (c.id, session.clip_path(c)))
-            .collect();
+        // Drawn every frame: only cards not yet asked for look their clip up.
         for annotation in listed {
             let key = (annotation.clip_id, annotation.frame);
-            if client.is_requested(&key) {
+            if client.is_requested(&key) || self.failed.contains(&key) {
                 continue;
             }
-            match paths.get(&key.0) {
-                Some(path) => {
-                    client.request(key, path.clone(), &meta.salt, Some(key.1), CARD_WIDTH * 2);
+            let clips = session.library.clips();
+            match clips.iter().find(|c| c.id == key.0) {
+                Some(clip) => {
+                    let path = session.clip_path(clip);
+                    client.request(key, path, &meta.salt, Some(key.1), CARD_WIDTH * 2);
                 }
                 // The clip is no longer in the project.
                 None => {
