@@ -3,7 +3,8 @@
 //!
 //! Everything but the user interface lives in modules that never import the
 //! UI toolkit:
-//! [`dicom`] reads clips, [`phantom`] makes synthetic ones with ground truth,
+//! [`dicom`] reads clips, [`export`] writes annotations for other tools and
+//! [`label_import`] reads theirs back, [`phantom`] makes synthetic ones with ground truth,
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
 //! contour work, [`downsample`] shrinks images too large to show, [`jobs`]
 //! runs work in the background, [`model`] segments with uncertainty (and
@@ -20,8 +21,10 @@ pub mod demo;
 pub mod dicom;
 pub mod downsample;
 pub mod editor;
+pub mod export;
 pub mod geometry;
 pub mod jobs;
+pub mod label_import;
 pub mod model;
 pub mod modelling;
 pub mod panic_log;

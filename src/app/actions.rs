@@ -52,6 +52,7 @@ pub enum Action {
     OpenProject,
     OpenDemo,
     ImportFolder,
+    Export,
     ChangeAnnotator,
     Quit,
     Help,
@@ -347,6 +348,12 @@ pub const ACTIONS: &[ActionSpec] = &[
         "Add every DICOM clip of a folder to this project",
     ),
     spec(
+        A::Export,
+        "Export annotations…",
+        &[],
+        "Write the annotations as DICOM SEG, NIfTI, CAMUS, nnU-Net, PNG or CSV",
+    ),
+    spec(
         A::ChangeAnnotator,
         "Change annotator…",
         &[],
@@ -535,6 +542,7 @@ mod tests {
             A::OpenProject,
             A::OpenDemo,
             A::ImportFolder,
+            A::Export,
             A::ChangeAnnotator,
             A::Quit,
             A::Help,
@@ -581,6 +589,7 @@ mod tests {
                 | A::OpenProject
                 | A::OpenDemo
                 | A::ImportFolder
+                | A::Export
                 | A::ChangeAnnotator
                 | A::Quit
                 | A::Help => {}

@@ -13,6 +13,7 @@ use super::command::Command;
 use super::top_panels::job_row;
 use crate::active::round::{RoundError, RoundOutcome};
 use crate::demo::DemoError;
+use crate::export::{ExportError, ExportSummary};
 use crate::jobs::{Finished, JobKind, JobRegistry};
 use crate::model::ComputeDevice;
 use crate::modelling::{FrameProposal, TaskError, TrainedVersion};
@@ -30,6 +31,7 @@ pub type Jobs = JobRegistry<JobOutput>;
 pub enum JobOutput {
     Demo(Result<PathBuf, DemoError>),
     Import(Result<ImportSummary, StoreError>),
+    Export(Result<ExportSummary, ExportError>),
     Device(Result<ComputeDevice, String>),
     Contours {
         project: PathBuf,
@@ -139,6 +141,7 @@ impl EchoLabelApp {
                     session.reload();
                 }
             }
+            JobOutput::Export(result) => self.export_finished(result),
             JobOutput::Device(result) => self.assistant.device_found(result, &mut self.notices),
             JobOutput::Contours {
                 project,

@@ -78,6 +78,10 @@ pub enum Command {
         collection: String,
         copy: bool,
     },
+    /// Export with the settings of the export form.
+    StartExport(Box<crate::export::ExportRequest>),
+    /// Choose the export form's folder in a folder dialog.
+    ChooseExportFolder,
     OpenProjectAt(PathBuf),
     /// The answer to "changes are not saved yet" while leaving the project.
     Leave(LeaveChoice),

@@ -1,5 +1,5 @@
-//! Modal windows: who is annotating, importing a folder, and the keyboard
-//! help. Each window keeps what is typed into it; what the user decides is
+//! Modal windows: who is annotating, importing a folder, exporting (its form
+//! is in [`super::export_dialog`]), and the keyboard help. Each window keeps what is typed into it; what the user decides is
 //! sent as a [`Command`].
 
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use crate::store::{Annotator, Role};
 pub struct Dialogs {
     pub picker: Option<AnnotatorPicker>,
     pub import_form: Option<ImportForm>,
+    pub export_form: Option<super::export_dialog::ExportForm>,
     pub show_help: bool,
     pub show_failures: bool,
 }
@@ -22,7 +23,7 @@ pub struct Dialogs {
 impl Dialogs {
     /// Whether a modal window takes the keyboard (editor shortcuts are off).
     pub fn modal_open(&self) -> bool {
-        self.picker.is_some() || self.import_form.is_some()
+        self.picker.is_some() || self.import_form.is_some() || self.export_form.is_some()
     }
 
     /// Draws the annotator picker, the import form and the help.
@@ -50,6 +51,7 @@ impl Dialogs {
                 });
             }
         }
+        super::export_dialog::export_form_ui(&mut self.export_form, ctx, commands);
         help_ui(ctx, &mut self.show_help);
     }
 }

@@ -90,6 +90,8 @@ impl EchoLabelApp {
                 collection,
                 copy,
             } => self.start_import(folder, collection, copy),
+            Command::StartExport(request) => self.start_export(*request),
+            Command::ChooseExportFolder => self.choose_export_folder(),
             Command::OpenProjectAt(root) => self.open_project(&root, false),
             Command::Leave(choice) => self.leave_choice(choice),
             Command::CancelJob(id) => {
@@ -147,6 +149,7 @@ impl EchoLabelApp {
             Action::OpenProject => self.pick_folder(FolderPurpose::OpenProject),
             Action::OpenDemo => self.leave_then(AfterLeave::OpenDemo),
             Action::ImportFolder => self.pick_folder(FolderPurpose::Import),
+            Action::Export => self.open_export_form(),
             Action::ChangeAnnotator => self.change_annotator(),
             Action::Quit => self.leave_then(AfterLeave::Quit),
             _ => self.clip_action(action),

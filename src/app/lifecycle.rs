@@ -29,6 +29,8 @@ pub enum FolderPurpose {
     Import,
     OpenProject,
     NewProject,
+    /// The export form's target folder.
+    ExportTarget,
 }
 
 /// Leaving the open project.
@@ -280,6 +282,7 @@ impl EchoLabelApp {
                 }
             }
             FolderPurpose::NewProject => self.open_project(&folder, true),
+            FolderPurpose::ExportTarget => self.export_folder_chosen(folder),
         }
     }
 
@@ -294,6 +297,7 @@ impl EchoLabelApp {
             FolderPurpose::Import => "Import a folder of DICOM clips",
             FolderPurpose::OpenProject => "Open an EchoLabel project folder",
             FolderPurpose::NewProject => "Choose an empty folder for the new project",
+            FolderPurpose::ExportTarget => "Choose an empty folder to export to",
         };
         let spawned = std::thread::Builder::new()
             .name("folder dialog".into())

@@ -16,6 +16,7 @@ mod canvas;
 mod clip_view;
 mod command;
 mod dialogs;
+mod export_dialog;
 mod gpu_errors;
 mod handle;
 mod learning;

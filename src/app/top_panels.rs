@@ -25,6 +25,7 @@ impl EchoLabelApp {
                 });
                 ui.separator();
                 Action::ImportFolder.menu_item(ui, open, commands);
+                Action::Export.menu_item(ui, open, commands);
                 Action::ChangeAnnotator.menu_item(ui, open, commands);
                 ui.separator();
                 Action::Quit.menu_item(ui, true, commands);

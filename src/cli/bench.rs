@@ -28,6 +28,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         frames: usize,
     },
+    /// Export of one annotated clip in every format: milliseconds per format.
+    Export(super::bench_export::ExportBenchArgs),
     /// Training: seconds per Adam step and images/s.
     Train {
         #[command(flatten)]
@@ -46,6 +48,7 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
             frames,
         } => super::bench_model::infer(model, *samples, *frames),
         BenchCommand::Train { model, batch } => super::bench_model::train(model, *batch),
+        BenchCommand::Export(args) => super::bench_export::run(args),
     }
 }
 

@@ -2,7 +2,9 @@
 //! binary opens the desktop app instead.
 
 mod bench;
+mod bench_export;
 mod bench_model;
+mod export;
 mod frames;
 mod info;
 mod network;
@@ -68,11 +70,15 @@ pub enum Command {
     Report(project::ReportArgs),
     /// Set up a study: annotators, task templates, assignments.
     Study(project::StudyArgs),
+    /// Export annotations for other tools: DICOM SEG, NIfTI, CAMUS, nnU-Net, PNG or CSV.
+    Export(export::ExportArgs),
+    /// Import existing labels (PNG, NIfTI, CAMUS, DICOM SEG) as an annotator's submitted contours.
+    ImportAnnotations(export::ImportAnnotationsArgs),
     /// Train the segmentation model on a project's finished annotations (or on phantom clips).
     Train(train::TrainArgs),
     /// Segment clips with MC dropout: masks, uncertainty maps, per-frame scores and ED/ES.
     Predict(predict::PredictArgs),
-    /// Dice and Hausdorff distance of a model on a folder in the phantom layout.
+    /// Dice and Hausdorff distance of a model on a labelled folder (phantom, PNG, CAMUS or nnU-Net layout).
     Evaluate(predict::EvaluateArgs),
     /// Active-learning simulation on a fully labelled folder: learning curves per strategy.
     Simulate(simulate::SimulateArgs),
@@ -121,6 +127,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Search(args) => project::search(&args),
         Command::Report(args) => project::report(&args),
         Command::Study(args) => project::study(&args),
+        Command::Export(args) => export::run_export(&args),
+        Command::ImportAnnotations(args) => export::run_import(&args),
         Command::Screenshot { out, window } => {
             crate::app::run(window.app_options(), Some(out))
                 .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))?;

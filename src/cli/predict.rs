@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::dicom::{Clip, PatientSalt, dicom_candidates};
 use crate::geometry::Mask;
-use crate::model::dataset::read_phantom_folder;
+use crate::model::dataset::read_dataset;
 use crate::model::metrics::{DiceCounts, hausdorff};
 use crate::model::{DevicePreference, Segmenter, detect_key_frames};
 
@@ -189,7 +189,8 @@ fn save_gray(path: &str, width: u32, height: u32, bytes: Vec<u8>) -> anyhow::Res
 
 #[derive(Debug, clap::Args)]
 pub struct EvaluateArgs {
-    /// A folder in the phantom layout (`echolabel phantom` output).
+    /// A labelled folder: the phantom layout (`echolabel phantom` output),
+    /// PNG images and masks, CAMUS or an nnU-Net v2 raw dataset.
     #[arg(long)]
     pub data: PathBuf,
     /// Monte-Carlo passes per frame (0: one pass with dropout off).
@@ -202,7 +203,7 @@ pub struct EvaluateArgs {
 /// Dice and Hausdorff distance per structure against the ground-truth masks.
 pub fn evaluate(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     let segmenter = args.model.load()?;
-    let clips = read_phantom_folder(&args.data)?;
+    let clips = read_dataset(&args.data)?;
     let classes = segmenter.header.config.classes.clone();
     let mut dice = DiceCounts::new(classes.len());
     let mut distances: Vec<Vec<f64>> = vec![Vec::new(); classes.len()];

@@ -39,6 +39,14 @@ pub struct ClipInfo {
     /// The calibrated imaging region from the Sequence of Ultrasound Regions,
     /// checked to lie inside the image, its pixel size in 1 µm–10 cm.
     pub region: Option<UltrasoundRegion>,
+    /// Every region of the Sequence of Ultrasound Regions that lies inside
+    /// the image: where the scanner drew ultrasound, so that exports can
+    /// blank what lies outside (names and dates burned into the margins).
+    #[serde(default)]
+    pub regions: Vec<UltrasoundRegion>,
+    /// Burned In Annotation (0028,0301) as written (`YES`/`NO`), if present.
+    #[serde(default)]
+    pub burned_in_annotation: Option<String>,
     pub patient: PatientIdentity,
     /// Header values that were implausible and therefore ignored, each a
     /// sentence for the clip panel (e.g. a frame time of 1e-300 ms).
@@ -185,7 +193,8 @@ impl ClipInfo {
                 &mut warnings,
             )
         });
-        let region = imaging_region(obj, geometry.cols, geometry.rows, &mut warnings);
+        let regions = ultrasound_regions(obj, geometry.cols, geometry.rows, &mut warnings);
+        let region = imaging_region(&regions);
         ClipInfo {
             path: path.to_path_buf(),
             sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID).unwrap_or_else(|| {
@@ -215,6 +224,8 @@ impl ClipInfo {
             frame_time_ms,
             heart_rate_bpm,
             region,
+            regions,
+            burned_in_annotation: text(obj, tags::BURNED_IN_ANNOTATION),
             patient,
             warnings,
         }
@@ -269,24 +280,32 @@ fn frame_time_ms(obj: &InMemDicomObject, warnings: &mut Vec<String>) -> Option<f
     .map(|fps| 1000.0 / fps)
 }
 
-/// The region to calibrate against, among those that lie inside the image: the
-/// first 2D region calibrated in centimetres, else the first 2D region, else
-/// the first region.
-fn imaging_region(
+/// The regions of the Sequence of Ultrasound Regions whose bounds lie inside
+/// the image, in file order.
+fn ultrasound_regions(
     obj: &InMemDicomObject,
     cols: u32,
     rows: u32,
     warnings: &mut Vec<String>,
-) -> Option<UltrasoundRegion> {
-    let items = obj
+) -> Vec<UltrasoundRegion> {
+    let Some(items) = obj
         .element_opt(tags::SEQUENCE_OF_ULTRASOUND_REGIONS)
-        .ok()??
-        .items()?;
-    let regions: Vec<UltrasoundRegion> = items
+        .ok()
+        .flatten()
+        .and_then(|element| element.items())
+    else {
+        return Vec::new();
+    };
+    items
         .iter()
         .enumerate()
         .filter_map(|(index, item)| region_of(item, index + 1, cols, rows, warnings))
-        .collect();
+        .collect()
+}
+
+/// The region to calibrate against: the first 2D region calibrated in
+/// centimetres, else the first 2D region, else the first region.
+fn imaging_region(regions: &[UltrasoundRegion]) -> Option<UltrasoundRegion> {
     let calibrated_2d = regions
         .iter()
         .position(|r| r.spatial_format == SPATIAL_FORMAT_2D && r.mm_per_pixel_x.is_some());
@@ -296,7 +315,7 @@ fn imaging_region(
     let index = calibrated_2d
         .or(any_2d)
         .or((!regions.is_empty()).then_some(0))?;
-    regions.into_iter().nth(index)
+    regions.get(index).cloned()
 }
 
 /// Region `number` (1-based) of the sequence, if its bounds lie inside the

@@ -18,11 +18,15 @@
 //! y downwards. A contour is a `Vec<Point>` whose last point joins the first
 //! (the first point is not repeated at the end).
 //!
+//! [`paint_class_map`] and [`class_contours`] turn one author's contours of
+//! a frame into a class map and back (exports, imports, training, proposals).
+//!
 //! Where a file gives a physical calibration, [`ruler_ticks`] and
 //! [`region_position_mm`] turn those pixel coordinates into millimetres (the
 //! depth ruler, the cursor readout).
 
 mod calibration;
+mod class_map;
 mod fit;
 mod mask;
 mod polygon;
@@ -33,6 +37,9 @@ mod trace;
 mod testing;
 
 pub use calibration::{MAX_RULER_TICKS, region_position_mm, ruler_ticks};
+pub use class_map::{
+    LV_CAVITY, MYOCARDIUM, class_contours, drawn_region, paint_class_map, region_contours,
+};
 pub use mask::Mask;
 pub use polygon::{
     area, can_append, can_close, centroid, clamp_to_image, close_polyline, contains, distance,

@@ -10,7 +10,7 @@ use super::checkpoint::{self, CheckpointError, ModelHeader};
 use super::mc::{self, FramePrediction, SamplingMode};
 use super::sample::{resize_gray, resize_map};
 use super::unet::McdUNet;
-use crate::geometry::{self, Mask, Point};
+use crate::geometry::{self, Point};
 
 /// How far a proposed contour may stray from the mask boundary (pixels):
 /// smooth enough to edit, close enough not to move the Dice.
@@ -149,30 +149,13 @@ impl Segmenter {
     /// structure name. The myocardium contour is the epicardium: it encloses
     /// the cavity, as the editor draws it.
     pub fn proposals(&self, frame: &SegmentedFrame) -> Vec<(String, Vec<Point>)> {
-        let classes = &self.header.config.classes;
-        (1..classes.len())
-            .filter_map(|class| {
-                let lv = self.header.config.class_of("LV endocardium");
-                let enclosed: Vec<u8> =
-                    match (classes[class].eq_ignore_ascii_case("myocardium"), lv) {
-                        (true, Some(lv)) => vec![lv as u8],
-                        _ => Vec::new(),
-                    };
-                let mut mask =
-                    Mask::from_labels(&frame.mask, frame.width, frame.height, class as u8);
-                for &inner in &enclosed {
-                    let inner = Mask::from_labels(&frame.mask, frame.width, frame.height, inner);
-                    for (i, on) in inner.pixels().iter().enumerate() {
-                        if *on {
-                            mask.set(i % frame.width, i / frame.width, true);
-                        }
-                    }
-                }
-                let mask = mask.largest_component().fill_holes();
-                geometry::mask_to_contour(&mask, PROPOSAL_TOLERANCE)
-                    .map(|contour| (classes[class].clone(), contour))
-            })
-            .collect()
+        geometry::class_contours(
+            &frame.mask,
+            frame.width,
+            frame.height,
+            &self.header.config.classes,
+            PROPOSAL_TOLERANCE,
+        )
     }
 }
 

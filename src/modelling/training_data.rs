@@ -115,26 +115,21 @@ pub fn project_frames(
     Ok(out)
 }
 
-/// The class mask of one author's contours on a frame, painted from the last
-/// class to the first (the LV cavity over the myocardium that encloses it);
-/// `None` unless every structure of the model is there.
+/// The class mask of one author's contours on a frame
+/// ([`geometry::paint_class_map`]); `None` unless every structure of the
+/// model is there.
 fn class_mask(
     config: &ModelConfig,
     set: &[&Annotation],
     width: usize,
     height: usize,
 ) -> Option<Vec<u8>> {
-    let mut labels = vec![0u8; width * height];
-    for class in (1..config.classes.len()).rev() {
-        let annotation = set
-            .iter()
-            .find(|a| config.class_of(&a.target) == Some(class))?;
-        let mask = geometry::fill(&annotation.geometry.contour, width, height);
-        for (label, inside) in labels.iter_mut().zip(mask.pixels()) {
-            if *inside {
-                *label = class as u8;
-            }
-        }
-    }
-    Some(labels)
+    let contours = (1..config.classes.len())
+        .map(|class| {
+            set.iter()
+                .find(|a| config.class_of(&a.target) == Some(class))
+                .map(|a| Some(a.geometry.contour.as_slice()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(geometry::paint_class_map(&contours, width, height))
 }

@@ -176,16 +176,35 @@ impl Project {
             source,
             model_version_id,
         };
+        self.write(|tx| contour.save(tx, key))
+    }
+
+    /// Saves many people's contours at once, all or none, as
+    /// [`Project::save_contour`] saves one: an import of a label file lands
+    /// whole or not at all. Returns the annotation ids in order.
+    pub fn save_contours(
+        &mut self,
+        contours: &[(ContourKey, Geometry)],
+        template_id: Option<i64>,
+        status: AnnotationStatus,
+    ) -> Result<Vec<i64>, StoreError> {
+        for (key, _) in contours {
+            self.check_frame(key.clip_id, key.frame)?;
+        }
         self.write(|tx| {
-            if let Some(id) = find_contour(tx, key, false)? {
-                contour.update(tx, id, key)?;
-                return Ok(id);
-            }
-            if let Some(id) = find_contour(tx, key, true)? {
-                contour.revive(tx, id, key)?;
-                return Ok(id);
-            }
-            contour.insert(tx, key)
+            contours
+                .iter()
+                .map(|(key, geometry)| {
+                    ContourWrite {
+                        template_id,
+                        geometry,
+                        status,
+                        source: Source::Human,
+                        model_version_id: None,
+                    }
+                    .save(tx, key)
+                })
+                .collect()
         })
     }
 
@@ -569,6 +588,20 @@ struct ContourWrite<'a> {
 }
 
 impl ContourWrite<'_> {
+    /// A new revision of the author's live contour, the restored last removed
+    /// one, or a new annotation.
+    fn save(&self, tx: &Transaction<'_>, key: &ContourKey) -> Result<i64, StoreError> {
+        if let Some(id) = find_contour(tx, key, false)? {
+            self.update(tx, id, key)?;
+            return Ok(id);
+        }
+        if let Some(id) = find_contour(tx, key, true)? {
+            self.revive(tx, id, key)?;
+            return Ok(id);
+        }
+        self.insert(tx, key)
+    }
+
     fn edit(&self, key: &ContourKey) -> AnnotationEdit {
         AnnotationEdit {
             author_id: key.author_id,

@@ -9,6 +9,7 @@ mod dicom_bad;
 mod dicom_codecs;
 mod dicom_fuzz;
 mod dicom_real;
+mod export;
 mod model;
 mod phantom;
 mod privacy;

@@ -190,6 +190,10 @@ impl Library {
         self.pending.is_none()
     }
 
+    pub fn collections(&self) -> &[Collection] {
+        &self.collections
+    }
+
     pub fn clips(&self) -> &[ClipRecord] {
         &self.clips
     }

@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use nifti::{DataElement, InMemNiftiVolume, NiftiObject, NiftiType, NiftiVolume, ReaderOptions};
 use rayon::prelude::*;
 
+use super::nifti_volume::read_volume;
 use super::{DatasetError, LabelledClip, LabelledFrame, Layout, class_labels, unreadable};
 
 /// Names of CAMUS patient folders and files start with this.
@@ -125,10 +125,7 @@ fn read_frame(truth: &Path, clip: u32, frame: u32) -> Result<LabelledFrame, Data
         ));
     }
     let (width, height, voxels) = read_2d(&image)?;
-    let gray = match voxels {
-        Voxels::Bytes(bytes) => bytes,
-        Voxels::Values(values) => scale_to_bytes(&values),
-    };
+    let gray = voxels.into_gray();
     let (mask_width, mask_height, voxels) = read_2d(truth)?;
     if (mask_width, mask_height) != (width, height) {
         return Err(unreadable(
@@ -136,19 +133,7 @@ fn read_frame(truth: &Path, clip: u32, frame: u32) -> Result<LabelledFrame, Data
             format!("mask is {mask_width}×{mask_height}, image is {width}×{height}"),
         ));
     }
-    let values = match voxels {
-        Voxels::Bytes(bytes) => bytes,
-        Voxels::Values(values) => values
-            .into_iter()
-            .map(|v| {
-                (v.fract() == 0.0 && (0.0..=255.0).contains(&v))
-                    .then_some(v as u8)
-                    .ok_or_else(|| {
-                        unreadable(truth, format!("mask value {v} is not a class index"))
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-    };
+    let values = voxels.into_classes(truth)?;
     Ok(LabelledFrame {
         clip,
         frame,
@@ -159,81 +144,22 @@ fn read_frame(truth: &Path, clip: u32, frame: u32) -> Result<LabelledFrame, Data
     })
 }
 
-/// Voxel values as stored: bytes are used as they are, other types widened.
-enum Voxels {
-    Bytes(Vec<u8>),
-    Values(Vec<f64>),
-}
-
 /// A 2-D NIfTI image (dimensions [W, H], or [W, H, 1, …]) with its width and
 /// height. NIfTI stores x fastest, so voxel (x, y) already sits at y·W + x:
 /// the row-major order of our frames, with no transposition.
-fn read_2d(path: &Path) -> Result<(usize, usize, Voxels), DatasetError> {
-    let volume = ReaderOptions::new()
-        .read_file(path)
-        .map_err(|e| unreadable(path, format!("not a readable NIfTI file: {e}")))?
-        .into_volume();
-    let (width, height) = match volume.dim() {
+pub(super) fn read_2d(
+    path: &Path,
+) -> Result<(usize, usize, super::nifti_volume::Voxels), DatasetError> {
+    let volume = read_volume(path)?;
+    match volume.dims.as_slice() {
         [width, height, rest @ ..] if rest.iter().all(|&d| d == 1) => {
-            (usize::from(*width), usize::from(*height))
+            Ok((*width, *height, volume.voxels))
         }
-        dims => {
-            return Err(unreadable(
-                path,
-                format!("dimensions {dims:?} are not a 2-D image"),
-            ));
-        }
-    };
-    let datatype = volume.data_type();
-    let voxels = match datatype {
-        NiftiType::Uint8 => Ok(Voxels::Bytes(volume.into_raw_data())),
-        NiftiType::Int8 => widen::<i8>(volume),
-        NiftiType::Uint16 => widen::<u16>(volume),
-        NiftiType::Int16 => widen::<i16>(volume),
-        NiftiType::Uint32 => widen::<u32>(volume),
-        NiftiType::Int32 => widen::<i32>(volume),
-        NiftiType::Float32 => widen::<f32>(volume),
-        NiftiType::Float64 => widen::<f64>(volume),
-        other => {
-            return Err(unreadable(
-                path,
-                format!("voxel type {other:?} is not supported"),
-            ));
-        }
+        dims => Err(unreadable(
+            path,
+            format!("dimensions {dims:?} are not a 2-D image"),
+        )),
     }
-    .map_err(|e| unreadable(path, e.to_string()))?;
-    Ok((width, height, voxels))
-}
-
-fn widen<T: DataElement + Into<f64>>(volume: InMemNiftiVolume) -> nifti::Result<Voxels> {
-    Ok(Voxels::Values(
-        volume
-            .into_nifti_typed_data::<T>()?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
-}
-
-/// Values scaled to 0..=255 by their range (a constant image is black).
-fn scale_to_bytes(values: &[f64]) -> Vec<u8> {
-    let (low, high) = values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &v| {
-            (low.min(v), high.max(v))
-        });
-    let range = high - low;
-    values
-        .iter()
-        .map(|&v| {
-            if range > 0.0 {
-                ((v - low) / range * 255.0).round().clamp(0.0, 255.0) as u8
-            } else {
-                0
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Labelled frames for training and evaluation: phantom clips generated in
 //! memory, and fully labelled folders on disk in one of three layouts (the
 //! phantom layout `echolabel phantom` writes, plain image/mask PNG folders,
-//! and the CAMUS dataset), all read into the same [`LabelledClip`]s so the
+//! the CAMUS dataset and nnU-Net v2 raw datasets), all read into the same [`LabelledClip`]s so the
 //! training and simulation code never sees where the frames came from.
 
 mod camus;
+mod nifti_volume;
+mod nnunet;
 mod phantom;
 mod png_folder;
 
@@ -12,6 +14,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use camus::read_camus_folder;
+pub use nifti_volume::{Volume, Voxels, read_volume, write_volume};
+pub use nnunet::read_nnunet_folder;
 pub use phantom::read_phantom_folder;
 pub use png_folder::read_png_folder;
 
@@ -98,11 +102,12 @@ pub enum DatasetError {
     #[error("{}: no clips in the {layout}", path.display())]
     Empty { path: PathBuf, layout: Layout },
     #[error(
-        "{}: not a dataset folder in a known layout; expected the {}, the {} or the {}",
+        "{}: not a dataset folder in a known layout; expected the {}, the {}, the {} or the {}",
         .0.display(),
         Layout::Phantom,
         Layout::PngFolders,
-        Layout::Camus
+        Layout::Camus,
+        Layout::NnUnet
     )]
     UnknownLayout(PathBuf),
 }
@@ -113,6 +118,7 @@ pub enum Layout {
     Phantom,
     PngFolders,
     Camus,
+    NnUnet,
 }
 
 impl fmt::Display for Layout {
@@ -123,14 +129,17 @@ impl fmt::Display for Layout {
             Layout::Camus => {
                 "CAMUS layout (patientXXXX/patientXXXX_{2CH,4CH}_{ED,ES}[_gt].nii.gz, or those files flat)"
             }
+            Layout::NnUnet => {
+                "nnU-Net v2 layout (dataset.json, imagesTr/CASE_0000.nii.gz, labelsTr/CASE.nii.gz)"
+            }
         })
     }
 }
 
 impl Layout {
     /// The layout of `dir`, if any; a folder that looks like several is read
-    /// as the first of phantom, PNG, CAMUS (the phantom files are the most
-    /// specific).
+    /// as the first of phantom, nnU-Net, PNG, CAMUS (the phantom files are
+    /// the most specific).
     pub fn detect(dir: &Path) -> Result<Option<Layout>, DatasetError> {
         let entries: Vec<(String, bool)> = std::fs::read_dir(dir)
             .map_err(|e| unreadable(dir, e.to_string()))?
@@ -148,6 +157,8 @@ impl Layout {
         let has_folder = |name: &str| entries.iter().any(|(n, is_dir)| *is_dir && n == name);
         Ok(if has_file(".json") && has_file(".dcm") {
             Some(Layout::Phantom)
+        } else if has_file("dataset.json") && has_folder("labelsTr") && has_folder("imagesTr") {
+            Some(Layout::NnUnet)
         } else if has_folder("images") && has_folder("masks") {
             Some(Layout::PngFolders)
         } else if entries.iter().any(|(name, is_dir)| {
@@ -166,6 +177,7 @@ pub fn read_dataset(dir: &Path) -> Result<Vec<LabelledClip>, DatasetError> {
         Some(Layout::Phantom) => read_phantom_folder(dir),
         Some(Layout::PngFolders) => read_png_folder(dir),
         Some(Layout::Camus) => read_camus_folder(dir),
+        Some(Layout::NnUnet) => read_nnunet_folder(dir),
         None => Err(DatasetError::UnknownLayout(dir.to_path_buf())),
     }
 }

@@ -1,0 +1,318 @@
+//! Which annotations an export takes: the filters a user sets (collection,
+//! author or consensus, review status, key frames or every annotated frame)
+//! applied to the project, grouped into label sets (one clip, one author).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::model::config::CAMUS_CLASSES;
+use crate::store::{
+    Annotation, AnnotationKind, AnnotationStatus, ClipRecord, KeyFrame, Project, Role, Source,
+    StoreError,
+};
+
+/// A review status an export may take, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum StatusFilter {
+    /// Work still in progress.
+    #[serde(rename = "draft")]
+    Draft,
+    /// Work its author has finished.
+    #[serde(rename = "submitted")]
+    Submitted,
+    /// Work a reviewer accepted.
+    #[serde(rename = "accepted")]
+    Accepted,
+    /// Model pseudo-labels a reviewer accepted.
+    #[serde(rename = "pseudo-accepted")]
+    PseudoAccepted,
+}
+
+impl StatusFilter {
+    pub const ALL: [StatusFilter; 4] = [
+        StatusFilter::Draft,
+        StatusFilter::Submitted,
+        StatusFilter::Accepted,
+        StatusFilter::PseudoAccepted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Draft => "draft",
+            StatusFilter::Submitted => "submitted",
+            StatusFilter::Accepted => "accepted",
+            StatusFilter::PseudoAccepted => "pseudo-accepted",
+        }
+    }
+
+    /// Whether `annotation` has this status.
+    fn admits(self, annotation: &Annotation) -> bool {
+        let pseudo = annotation.source == Source::PseudoLabel;
+        match self {
+            StatusFilter::PseudoAccepted => {
+                pseudo && annotation.status == AnnotationStatus::Accepted
+            }
+            _ if pseudo => false,
+            StatusFilter::Draft => annotation.status == AnnotationStatus::Draft,
+            StatusFilter::Submitted => annotation.status == AnnotationStatus::Submitted,
+            StatusFilter::Accepted => annotation.status == AnnotationStatus::Accepted,
+        }
+    }
+}
+
+impl std::str::FromStr for StatusFilter {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        StatusFilter::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} is not one of: {}",
+                    StatusFilter::ALL.map(StatusFilter::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// Which frames of a label set an export writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum FrameFilter {
+    /// Every frame with an annotation.
+    #[default]
+    #[serde(rename = "annotated")]
+    Annotated,
+    /// Only the clip's ED and ES frames.
+    #[serde(rename = "key-frames")]
+    KeyFrames,
+}
+
+/// What to export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Filters {
+    /// Only clips of this collection.
+    pub collection: Option<String>,
+    /// Only this author's work.
+    pub annotator: Option<String>,
+    /// Only consensus annotations (built from several experts' work).
+    pub consensus: bool,
+    /// The review statuses taken.
+    pub statuses: BTreeSet<StatusFilter>,
+    pub frames: FrameFilter,
+}
+
+impl Default for Filters {
+    /// Finished work: submitted and accepted, every annotated frame, everyone.
+    fn default() -> Self {
+        Filters {
+            collection: None,
+            annotator: None,
+            consensus: false,
+            statuses: [StatusFilter::Submitted, StatusFilter::Accepted].into(),
+            frames: FrameFilter::Annotated,
+        }
+    }
+}
+
+/// One author's (or the consensus') annotations of one clip.
+#[derive(Debug, Clone)]
+pub struct LabelSet {
+    pub author: String,
+    pub role: Option<Role>,
+    /// `clip0007_demo-sonographer`: names the set's files.
+    pub name: String,
+    /// Contours by frame (each with three or more points).
+    pub contours: BTreeMap<u32, Vec<Annotation>>,
+}
+
+/// A clip in an export.
+#[derive(Debug, Clone)]
+pub struct ClipSelection {
+    pub clip: ClipRecord,
+    /// `clip0007`: a name that says nothing of the patient or the file.
+    pub name: String,
+    pub key_frames: Vec<KeyFrame>,
+    /// Every selected annotation of any kind (the CSV's rows).
+    pub annotations: Vec<Annotation>,
+    pub sets: Vec<LabelSet>,
+}
+
+/// What the filters selected, and the structures it holds in class order.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub clips: Vec<ClipSelection>,
+    /// Class 1, 2, … of the masks: the three CAMUS structures (always, so
+    /// their numbers never change), then the others found, by name.
+    pub structures: Vec<String>,
+}
+
+impl Selection {
+    /// The class index of `structure` in masks (1-based), if it has one.
+    pub fn class_of(&self, structure: &str) -> Option<usize> {
+        self.structures
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(structure))
+            .map(|index| index + 1)
+    }
+
+    /// Class names, background first.
+    pub fn classes(&self) -> Vec<String> {
+        std::iter::once("background".to_string())
+            .chain(self.structures.iter().cloned())
+            .collect()
+    }
+}
+
+/// The annotations `filters` select in `project`.
+pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreError> {
+    let collection = match &filters.collection {
+        Some(name) => Some(
+            project
+                .collections()?
+                .into_iter()
+                .find(|c| c.name == *name)
+                .ok_or_else(|| StoreError::NotFound {
+                    what: "collection",
+                    name: name.clone(),
+                })?
+                .id,
+        ),
+        None => None,
+    };
+    let annotator = match &filters.annotator {
+        Some(name) => Some(project.annotator_id(name)?),
+        None => None,
+    };
+    let roles: HashMap<i64, Role> = project
+        .annotators()?
+        .into_iter()
+        .map(|a| (a.id, a.role))
+        .collect();
+    let mut clips = Vec::new();
+    let mut structures = BTreeSet::new();
+    for clip in project.clips(collection)? {
+        let key_frames = project.key_frames(clip.id)?;
+        let key_frame_set: BTreeSet<u32> = key_frames.iter().map(|k| k.frame).collect();
+        let annotations: Vec<Annotation> = project
+            .annotations(clip.id, None)?
+            .into_iter()
+            .filter(|a| (a.source == Source::Consensus) == filters.consensus)
+            .filter(|a| annotator.is_none_or(|id| a.author_id == id))
+            .filter(|a| filters.statuses.iter().any(|s| s.admits(a)))
+            .filter(|a| {
+                filters.frames == FrameFilter::Annotated || key_frame_set.contains(&a.frame)
+            })
+            .collect();
+        if annotations.is_empty() {
+            continue;
+        }
+        let name = format!("clip{:04}", clip.id);
+        let mut by_author: BTreeMap<i64, (String, BTreeMap<u32, Vec<Annotation>>)> =
+            BTreeMap::new();
+        for annotation in &annotations {
+            if annotation.kind != AnnotationKind::Contour || annotation.geometry.contour.len() < 3 {
+                continue;
+            }
+            structures.insert(annotation.target.clone());
+            let author = if filters.consensus {
+                "consensus".to_string()
+            } else {
+                annotation.author.clone()
+            };
+            let key = if filters.consensus {
+                0
+            } else {
+                annotation.author_id
+            };
+            by_author
+                .entry(key)
+                .or_insert_with(|| (author, BTreeMap::new()))
+                .1
+                .entry(annotation.frame)
+                .or_default()
+                .push(annotation.clone());
+        }
+        let mut slugs = BTreeSet::new();
+        let sets = by_author
+            .into_iter()
+            .map(|(author_id, (author, contours))| {
+                let mut slug = slug(&author);
+                if !slugs.insert(slug.clone()) {
+                    slug = format!("{slug}-{author_id}");
+                    slugs.insert(slug.clone());
+                }
+                LabelSet {
+                    role: roles.get(&author_id).copied(),
+                    name: format!("{name}_{slug}"),
+                    author,
+                    contours,
+                }
+            })
+            .collect();
+        clips.push(ClipSelection {
+            clip,
+            name,
+            key_frames,
+            annotations,
+            sets,
+        });
+    }
+    // The CAMUS structures keep their CAMUS class numbers whether or not they
+    // occur, so that every export means the same by 1, 2 and 3.
+    let mut ordered: Vec<String> = CAMUS_CLASSES[1..].iter().map(|s| s.to_string()).collect();
+    ordered.extend(
+        structures
+            .into_iter()
+            .filter(|s| !CAMUS_CLASSES.iter().any(|c| c.eq_ignore_ascii_case(s))),
+    );
+    Ok(Selection {
+        clips,
+        structures: ordered,
+    })
+}
+
+/// A file-name part for an author: lower-case letters and digits joined by
+/// `-` (`Dr. Anna Müller` → `dr-anna-m-ller`); `author` when nothing is left.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "author".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_file_name_safe() {
+        assert_eq!(slug("Demo sonographer"), "demo-sonographer");
+        assert_eq!(slug("Dr. Anna Müller"), "dr-anna-m-ller");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("  "), "author");
+    }
+
+    #[test]
+    fn statuses_parse_as_spelled() {
+        for status in StatusFilter::ALL {
+            assert_eq!(status.as_str().parse::<StatusFilter>(), Ok(status));
+        }
+        assert!(
+            "done"
+                .parse::<StatusFilter>()
+                .unwrap_err()
+                .contains("pseudo-accepted")
+        );
+    }
+}
