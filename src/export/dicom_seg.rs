@@ -210,9 +210,10 @@ fn cielab(rgb: [u8; 3]) -> [u16; 3] {
         }
     });
     let [r, g, b] = linear;
-    let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-    let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-    let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+    // sRGB (D65) to XYZ, relative to the D65 white.
+    let x = (0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b) / 0.950_47;
+    let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175 * b;
+    let z = (0.019_333_9 * r + 0.119_192 * g + 0.950_304_1 * b) / 1.088_83;
     let f = |t: f64| {
         if t > 216.0 / 24389.0 {
             t.cbrt()
@@ -614,8 +615,9 @@ mod tests {
                 mask: b,
             },
         ];
-        // Pixels 0 and 8 of the first frame, pixel 9 (0 of the second).
-        assert_eq!(pack_bits(&frames), vec![0b0000_0001, 0b0000_0011]);
+        // Pixels 0 and 8 of the first frame, pixel 9 (0 of the second); 18
+        // bits take 3 bytes, padded to an even 4.
+        assert_eq!(pack_bits(&frames), vec![0b0000_0001, 0b0000_0011, 0, 0]);
     }
 
     #[test]
