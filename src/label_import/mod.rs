@@ -187,12 +187,10 @@ pub fn import_labels(
             message: format!("no {} label files here", request.format.as_str()),
         });
     }
-    let author_id = match project.annotator_id(&request.annotator) {
-        Ok(id) => id,
-        Err(StoreError::NotFound { .. }) => {
-            summary.annotator_added = true;
-            project.upsert_annotator(&request.annotator, Role::Annotator, &[])?
-        }
+    // A new annotator is added only once a file is to be stored under them.
+    let mut author_id = match project.annotator_id(&request.annotator) {
+        Ok(id) => Some(id),
+        Err(StoreError::NotFound { .. }) => None,
         Err(error) => return Err(error.into()),
     };
     let classes: Vec<String> = names
@@ -220,7 +218,18 @@ pub fn import_labels(
             LabelFormat::Nifti => read_nifti(project, &names, file, &relative, &classes),
             LabelFormat::Camus => read_camus(project, &names, file, &relative, &classes),
         };
-        let outcome = read.and_then(|labels| store(project, file, labels, author_id, request));
+        let outcome = read.and_then(|labels| {
+            let author = match author_id {
+                Some(id) => id,
+                None => {
+                    let id = project.upsert_annotator(&request.annotator, Role::Annotator, &[])?;
+                    summary.annotator_added = true;
+                    author_id = Some(id);
+                    id
+                }
+            };
+            store(project, file, labels, author, request)
+        });
         match outcome {
             Ok((imported, notes)) => {
                 summary.notes.extend(notes);
@@ -434,11 +443,13 @@ fn read_png(
     })?;
     let target = names.target(project, file, relative, name, None)?;
     let frame = target.frame.unwrap_or(frame_in_name);
-    let image = image::open(file).map_err(|e| LabelImportError::File {
+    let unreadable = |e: image::ImageError| LabelImportError::File {
         path: file.to_path_buf(),
         message: format!("not a readable image: {e}"),
-    })?;
-    let (width, height) = (image.width(), image.height());
+    };
+    // The size from the header first: a mask is never decoded at a size
+    // that does not fit the clip.
+    let (width, height) = image::image_dimensions(file).map_err(unreadable)?;
     if (width, height) != (target.clip.cols, target.clip.rows) {
         return Err(mismatch(
             project,
@@ -447,6 +458,7 @@ fn read_png(
             format!("the mask is {width}×{height}"),
         ));
     }
+    let image = image::open(file).map_err(unreadable)?;
     let labels = image.into_luma8().into_raw();
     let masks = structure_masks(file, &labels, width as usize, height as usize, classes)?;
     Ok(FileLabels {

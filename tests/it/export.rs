@@ -801,8 +801,16 @@ fn a_label_file_that_does_not_fit_its_clip_is_refused_whole_and_named() {
         line.contains("200×256") && line.contains(&format!("{stem}.dcm")),
         "names both files: {line}"
     );
-    assert!(failed.iter().any(|l| l.contains("_004.png") && l.contains("value 9")));
-    assert!(failed.iter().any(|l| l.contains("somebody_else_001.png") && l.contains("no clip")));
+    assert!(
+        failed
+            .iter()
+            .any(|l| l.contains("_004.png") && l.contains("value 9"))
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|l| l.contains("somebody_else_001.png") && l.contains("no clip"))
+    );
     assert!(
         stdout(&output).contains("imported 1 file(s): 1 contour(s)"),
         "{}",
@@ -867,4 +875,134 @@ fn the_export_dialog_exports_in_the_background_and_refuses_a_used_folder() {
         harness.query_by_label("Export annotations").is_none(),
         "the form closed"
     );
+}
+
+#[test]
+fn hostile_segmentations_are_refused_with_the_file_named() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = real_project(dir.path());
+    let seg = dir.path().join("seg");
+    run(&[
+        "export",
+        "--project",
+        root.to_str().unwrap(),
+        "--format",
+        "dicom-seg",
+        "--out",
+        seg.to_str().unwrap(),
+    ]);
+    let cine = std::fs::read_dir(&seg)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "dcm") && {
+                let object = dicom_object::open_file(p).unwrap();
+                object
+                    .element(tags::NUMBER_OF_FRAMES)
+                    .unwrap()
+                    .to_int::<u32>()
+                    .unwrap()
+                    > 1
+            }
+        })
+        .unwrap();
+    let hostile = dir.path().join("hostile");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let variants: [(
+        &str,
+        Box<dyn Fn(&mut dicom_object::DefaultDicomObject)>,
+        &str,
+    ); 5] = [
+        (
+            "frames.dcm",
+            Box::new(|o| {
+                o.put(DataElement::new(
+                    tags::NUMBER_OF_FRAMES,
+                    VR::IS,
+                    PrimitiveValue::from("2000000000"),
+                ));
+            }),
+            "frames of",
+        ),
+        (
+            "short.dcm",
+            Box::new(|o| {
+                o.put(DataElement::new(
+                    tags::PIXEL_DATA,
+                    VR::OB,
+                    PrimitiveValue::from(vec![0u8; 16]),
+                ));
+            }),
+            "Pixel Data holds 16 bytes",
+        ),
+        (
+            "rows.dcm",
+            Box::new(|o| {
+                o.put(DataElement::new(
+                    tags::ROWS,
+                    VR::US,
+                    PrimitiveValue::from(0u16),
+                ));
+            }),
+            "Rows or Columns",
+        ),
+        (
+            "frame-number.dcm",
+            Box::new(|o| {
+                o.put(DataElement::new(
+                    tags::SEGMENTATION_TYPE,
+                    VR::CS,
+                    PrimitiveValue::from("LABELMAP"),
+                ));
+            }),
+            "not read",
+        ),
+        (
+            "elsewhere.dcm",
+            Box::new(|o| {
+                let mut groups = o
+                    .element(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+                    .unwrap()
+                    .items()
+                    .unwrap()
+                    .to_vec();
+                groups.truncate(1);
+                o.put(DataElement::new(
+                    tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
+                    VR::SQ,
+                    dicom_core::value::DataSetSequence::from(groups),
+                ));
+            }),
+            "per-frame functional groups",
+        ),
+    ];
+    for (name, change, _) in &variants {
+        let mut object = dicom_object::open_file(&cine).unwrap();
+        change(&mut object);
+        object.write_to_file(hostile.join(name)).unwrap();
+    }
+    let output = echolabel(&[
+        "import-annotations",
+        hostile.to_str().unwrap(),
+        "--project",
+        root.to_str().unwrap(),
+        "--format",
+        "dicom-seg",
+        "--annotator",
+        "Importer",
+    ]);
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    for (name, _, reason) in &variants {
+        assert!(
+            said.lines()
+                .any(|l| l.starts_with("failed:") && l.contains(name) && l.contains(reason)),
+            "{name}: {reason}\n{said}"
+        );
+    }
+    // Nothing was stored, and nobody was added for it.
+    let project = Project::open(&root).unwrap();
+    assert!(project.annotator_id("Importer").is_err());
 }
