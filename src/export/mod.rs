@@ -297,7 +297,7 @@ pub fn export(
     }
     progress(total, total, MANIFEST);
     writer.finish()?;
-    manifest.skipped.extend(writer.skipped.drain(..));
+    manifest.skipped.append(&mut writer.skipped);
     manifest.counts = writer.counts.clone();
     manifest.counts.clips = manifest.clips.len();
     if manifest.counts.files == 0 {

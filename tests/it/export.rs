@@ -877,6 +877,13 @@ fn the_export_dialog_exports_in_the_background_and_refuses_a_used_folder() {
     );
 }
 
+/// A hostile copy of a SEG: its file name, what is changed, what the refusal says.
+type Variant = (
+    &'static str,
+    Box<dyn Fn(&mut dicom_object::DefaultDicomObject)>,
+    &'static str,
+);
+
 #[test]
 fn hostile_segmentations_are_refused_with_the_file_named() {
     use dicom_core::{DataElement, PrimitiveValue, VR};
@@ -910,11 +917,7 @@ fn hostile_segmentations_are_refused_with_the_file_named() {
         .unwrap();
     let hostile = dir.path().join("hostile");
     std::fs::create_dir_all(&hostile).unwrap();
-    let variants: [(
-        &str,
-        Box<dyn Fn(&mut dicom_object::DefaultDicomObject)>,
-        &str,
-    ); 5] = [
+    let variants: [Variant; 5] = [
         (
             "frames.dcm",
             Box::new(|o| {
