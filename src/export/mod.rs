@@ -105,16 +105,29 @@ impl std::fmt::Display for ExportFormat {
 impl std::str::FromStr for ExportFormat {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        ExportFormat::ALL
-            .into_iter()
-            .find(|format| format.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "{text:?} is not one of: {}",
-                    ExportFormat::ALL.map(ExportFormat::as_str).join(", ")
-                )
-            })
+        crate::export::parse_choice(text, &ExportFormat::ALL, ExportFormat::as_str)
     }
+}
+
+/// The one of `all` whose `name` is `text`, or a sentence listing them all
+/// (the command line's parser for the small vocabularies of exports and imports).
+pub fn parse_choice<T: Copy>(
+    text: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&item| name(item) == text)
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not one of: {}",
+                all.iter()
+                    .map(|&item| name(item))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
 /// What to export, and where.

@@ -64,15 +64,7 @@ impl StatusFilter {
 impl std::str::FromStr for StatusFilter {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        StatusFilter::ALL
-            .into_iter()
-            .find(|status| status.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "{text:?} is not one of: {}",
-                    StatusFilter::ALL.map(StatusFilter::as_str).join(", ")
-                )
-            })
+        crate::export::parse_choice(text, &StatusFilter::ALL, StatusFilter::as_str)
     }
 }
 

@@ -69,15 +69,7 @@ impl LabelFormat {
 impl std::str::FromStr for LabelFormat {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        LabelFormat::ALL
-            .into_iter()
-            .find(|format| format.as_str() == text)
-            .ok_or_else(|| {
-                format!(
-                    "{text:?} is not one of: {}",
-                    LabelFormat::ALL.map(LabelFormat::as_str).join(", ")
-                )
-            })
+        crate::export::parse_choice(text, &LabelFormat::ALL, LabelFormat::as_str)
     }
 }
 

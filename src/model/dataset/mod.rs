@@ -46,6 +46,21 @@ pub struct LabelledClip {
     pub period_frames: Option<f32>,
 }
 
+impl LabelledClip {
+    /// A clip of labelled frames without key frames or timing (the layouts
+    /// that store frames only: PNG, nnU-Net).
+    pub fn of_frames(name: String, frames: Vec<LabelledFrame>) -> Self {
+        LabelledClip {
+            name,
+            dicom: None,
+            frames,
+            end_diastole: Vec::new(),
+            end_systole: Vec::new(),
+            period_frames: None,
+        }
+    }
+}
+
 /// Samples at the model size, with the clip each frame comes from (the
 /// groups the validation split keeps whole).
 pub fn to_samples(frames: &[LabelledFrame], size: usize) -> (Vec<Sample>, Vec<u32>) {

@@ -65,14 +65,7 @@ pub fn read_nnunet_folder(dir: &Path) -> Result<Vec<LabelledClip>, DatasetError>
                     read_case(&image, label, &remap, index as u32, frame as u32)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(LabelledClip {
-                name,
-                dicom: None,
-                frames,
-                end_diastole: Vec::new(),
-                end_systole: Vec::new(),
-                period_frames: None,
-            })
+            Ok(LabelledClip::of_frames(name, frames))
         })
         .collect()
 }
