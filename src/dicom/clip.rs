@@ -394,6 +394,14 @@ fn unsupported(path: &Path, what: String) -> ClipError {
 }
 
 /// Rejects empty and non-Part-10 files before the parser sees them.
+/// Checks that `path` is a Part 10 file whose element lengths, nesting and
+/// inflated size are safe to parse: what [`Clip::open`] checks before it
+/// lets the parser allocate, for other DICOM files (segmentations).
+pub fn check_structure(path: &Path) -> Result<(), ClipError> {
+    check_part10_marker(path)?;
+    prescan(path).map(|_| ())
+}
+
 fn check_part10_marker(path: &Path) -> Result<(), ClipError> {
     let io = |source| ClipError::Io {
         path: path.to_path_buf(),

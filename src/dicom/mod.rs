@@ -17,7 +17,7 @@ mod scan;
 
 pub use clip::{
     Clip, MAX_COMPRESSION_RATIO, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAME_BYTES_UNCHECKED,
-    MAX_FRAMES,
+    MAX_FRAMES, check_structure,
 };
 pub use deidentify::{
     DEIDENTIFICATION_METHOD_TEXT, DeidentifyError, deidentify, deidentify_file, remap_uid,

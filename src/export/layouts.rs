@@ -2,7 +2,9 @@
 //! holds. File names use the export's `clipNNNN` and label-set names only.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::uids;
 
 use super::dicom_seg::{self, Origin, SegFrame, Segment, Segmentation, SourceClip};
 use super::folder::Staging;
@@ -19,12 +21,12 @@ use crate::store::{KeyFrameKind, Project, Role, Source};
 
 /// SOP classes whose instances are multi-frame (frames are referenced by number).
 const MULTI_FRAME_CLASSES: [&str; 6] = [
-    "1.2.840.10008.5.1.4.1.1.3.1", // Ultrasound Multi-frame Image
-    "1.2.840.10008.5.1.4.1.1.6.2", // Enhanced US Volume
-    "1.2.840.10008.5.1.4.1.1.7.1", // Multi-frame Single Bit Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.7.2", // Multi-frame Grayscale Byte Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.7.3", // Multi-frame Grayscale Word Secondary Capture
-    "1.2.840.10008.5.1.4.1.1.7.4", // Multi-frame True Color Secondary Capture
+    uids::ULTRASOUND_MULTI_FRAME_IMAGE_STORAGE,
+    uids::ENHANCED_US_VOLUME_STORAGE,
+    uids::MULTI_FRAME_SINGLE_BIT_SECONDARY_CAPTURE_IMAGE_STORAGE,
+    uids::MULTI_FRAME_GRAYSCALE_BYTE_SECONDARY_CAPTURE_IMAGE_STORAGE,
+    uids::MULTI_FRAME_GRAYSCALE_WORD_SECONDARY_CAPTURE_IMAGE_STORAGE,
+    uids::MULTI_FRAME_TRUE_COLOR_SECONDARY_CAPTURE_IMAGE_STORAGE,
 ];
 
 /// The CAMUS layout's view name: EchoLabel's structures are those of the
@@ -45,6 +47,8 @@ pub struct Writer<'a> {
     tables: Option<Tables>,
     /// Annotators' roles by name (the CSV's `role` column).
     roles: HashMap<String, Role>,
+    /// The files written for the clip in hand, removed if it is skipped.
+    clip_files: Vec<PathBuf>,
 }
 
 impl<'a> Writer<'a> {
@@ -65,11 +69,31 @@ impl<'a> Writer<'a> {
             patients: 0,
             tables: None,
             roles: HashMap::new(),
+            clip_files: Vec::new(),
         }
     }
 
-    /// Writes one clip's files; `None` when the format had nothing of it to write.
+    /// Writes one clip's files; `None` when the format had nothing of it to
+    /// write. A clip that cannot be written whole leaves no file behind.
     pub fn clip(&mut self, clip: &ClipSelection) -> Result<Option<ManifestClip>, ExportError> {
+        self.clip_files.clear();
+        let written = self.write_clip(clip);
+        if written.is_err() {
+            for file in self.clip_files.drain(..) {
+                let _ = std::fs::remove_file(file);
+                self.counts.files -= 1;
+            }
+        }
+        written
+    }
+
+    /// Counts a file written for the clip in hand.
+    fn wrote(&mut self, path: PathBuf) {
+        self.counts.files += 1;
+        self.clip_files.push(path);
+    }
+
+    fn write_clip(&mut self, clip: &ClipSelection) -> Result<Option<ManifestClip>, ExportError> {
         let format = self.request.format;
         let pictures = if format.writes_images() {
             Some(Pictures::new(
@@ -85,10 +109,13 @@ impl<'a> Writer<'a> {
             None if format == ExportFormat::Csv => {
                 Clip::read_info(&self.project.clip_file(&clip.clip), self.project.salt()).ok()
             }
-            None => Some(
-                Clip::read_info(&self.project.clip_file(&clip.clip), self.project.salt())
-                    .map_err(|e| skipped(&clip.clip, e))?,
-            ),
+            None => {
+                let path = self.project.clip_file(&clip.clip);
+                Some(
+                    Clip::read_info(&path, self.project.salt())
+                        .map_err(|e| skipped(&path, &clip.clip, e))?,
+                )
+            }
         };
         if let Some(info) = &info
             && (info.rows, info.cols) != (clip.clip.rows, clip.clip.cols)
@@ -138,10 +165,28 @@ impl<'a> Writer<'a> {
                 }
             }
             (ExportFormat::Camus, Some(pictures), _) => {
+                // CAMUS holds one expert's ED and ES per patient: the first
+                // label set that has both (one patient per clip, so a split
+                // never puts a clip on both sides).
+                let mut taken = false;
                 for (set, manifest) in clip.sets.iter().zip(&mut entry.label_sets) {
-                    manifest
-                        .files
-                        .extend(self.camus(clip, set, manifest, pictures)?);
+                    let (Some(ed), Some(es)) = (manifest.end_diastole, manifest.end_systole) else {
+                        self.skipped.push(format!(
+                            "{}: no annotated ED and ES frames, so nothing for the CAMUS layout",
+                            set.name
+                        ));
+                        continue;
+                    };
+                    if taken {
+                        self.skipped.push(format!(
+                            "{}: the CAMUS layout holds one expert per clip; left out (choose with --annotator)",
+                            set.name
+                        ));
+                        continue;
+                    }
+                    taken = true;
+                    manifest.frames = vec![ed, es];
+                    manifest.files = self.camus(clip, set, [ed, es], pictures)?;
                 }
             }
             (ExportFormat::NnUnet | ExportFormat::Png, Some(pictures), _) => {
@@ -173,12 +218,27 @@ impl<'a> Writer<'a> {
             }
             _ => unreachable!("image formats always decode the clip"),
         }
+        // What was written: the frames each set's files hold, and their
+        // contours of the structures the format keeps.
+        let max_class = match format {
+            ExportFormat::Camus | ExportFormat::Png => CAMUS_CLASSES.len() - 1,
+            _ => usize::MAX,
+        };
         for (set, manifest) in clip.sets.iter().zip(&entry.label_sets) {
             if format == ExportFormat::Csv || !manifest.files.is_empty() {
                 self.counts.label_sets += 1;
-                self.counts.frames += set.contours.len();
+                self.counts.frames += manifest.frames.len();
                 if format != ExportFormat::Csv {
-                    self.counts.annotations += set.contours.values().map(Vec::len).sum::<usize>();
+                    self.counts.annotations += manifest
+                        .frames
+                        .iter()
+                        .flat_map(|frame| &set.contours[frame])
+                        .filter(|a| {
+                            self.selection
+                                .class_of(&a.target)
+                                .is_some_and(|c| c <= max_class)
+                        })
+                        .count();
                 }
             }
         }
@@ -292,7 +352,7 @@ impl<'a> Writer<'a> {
                 frames,
             },
         )?;
-        self.counts.files += 1;
+        self.wrote(path);
         Ok(Some(relative_path))
     }
 
@@ -351,21 +411,15 @@ impl<'a> Writer<'a> {
         )
     }
 
-    /// The CAMUS files of a label set: its ED and ES frames, image and truth.
+    /// The CAMUS files of a label set: its ED and ES frames, image and truth,
+    /// as the next patient.
     fn camus(
         &mut self,
         clip: &ClipSelection,
         set: &LabelSet,
-        manifest: &ManifestSet,
+        [ed, es]: [u32; 2],
         pictures: &Pictures,
     ) -> Result<Vec<String>, ExportError> {
-        let (Some(ed), Some(es)) = (manifest.end_diastole, manifest.end_systole) else {
-            self.skipped.push(format!(
-                "{}: no annotated ED and ES frames, so nothing for the CAMUS layout",
-                set.name
-            ));
-            return Ok(Vec::new());
-        };
         self.patients += 1;
         let patient = format!("patient{:04}", self.patients);
         let mut files = Vec::new();
@@ -387,7 +441,9 @@ impl<'a> Writer<'a> {
     ) -> Result<Vec<String>, ExportError> {
         let mut files = Vec::new();
         for &frame in set.contours.keys() {
-            let case = format!("{}_{frame:03}", set.name);
+            // `clip0007_012-anna`: grouped by clip (the name before the last
+            // `_`), so two experts' frames of a clip stay on one side of a split.
+            let case = format!("{}_{frame:03}-{}", clip.name, set.slug);
             let gray = pictures.gray(frame)?;
             if self.request.format == ExportFormat::Png {
                 let labels = self.frame_labels(clip, set, frame, CAMUS_CLASSES.len() - 1);
@@ -462,7 +518,7 @@ impl<'a> Writer<'a> {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        self.counts.files += 1;
+        self.wrote(path);
         Ok(())
     }
 
@@ -479,7 +535,7 @@ impl<'a> Writer<'a> {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        self.counts.files += 1;
+        self.wrote(path);
         Ok(relative(Path::new(relative_path)))
     }
 }

@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use dicom_seg::{Origin, structure_code, structure_of_code};
 pub use folder::MANIFEST;
 pub use selection::{
-    ClipSelection, Filters, FrameFilter, LabelSet, Selection, StatusFilter, select, slug,
+    ClipSelection, Filters, FrameFilter, LabelSet, Selection, StatusFilter, select,
 };
 
 use crate::dicom::{Clip, ClipError};
@@ -344,11 +344,23 @@ pub fn patient_reference(clip: &ClipRecord) -> String {
 /// The decoded clip of a record, or an [`ExportError::Invalid`] that names
 /// the file (the export goes on without it).
 fn open_clip(project: &Project, clip: &ClipRecord) -> Result<Clip, ExportError> {
-    Clip::open(&project.clip_file(clip), project.salt()).map_err(|e| skipped(clip, e))
+    let path = project.clip_file(clip);
+    Clip::open(&path, project.salt()).map_err(|e| skipped(&path, clip, e))
 }
 
-fn skipped(clip: &ClipRecord, error: ClipError) -> ExportError {
-    ExportError::Invalid(format!("clip{:04}: {error}", clip.id))
+/// A clip left out, said without its file's path: the reason goes into the
+/// manifest, and a path can name the patient.
+fn skipped(path: &Path, clip: &ClipRecord, error: ClipError) -> ExportError {
+    ExportError::Invalid(format!(
+        "clip{:04}: {}",
+        clip.id,
+        without_path(path, &error.to_string())
+    ))
+}
+
+/// `message` with every mention of `path` replaced by "the clip's file".
+fn without_path(path: &Path, message: &str) -> String {
+    message.replace(&path.display().to_string(), "the clip's file")
 }
 
 /// Model version names by id, looked up once.
@@ -373,7 +385,7 @@ impl ModelNames {
 }
 
 /// A relative path as the manifest writes it (forward slashes).
-fn relative(path: &Path) -> String {
+pub(crate) fn relative(path: &Path) -> String {
     path.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()

@@ -50,10 +50,10 @@ impl Pictures {
 
     /// Frame `index` in grey (row-major), blanked outside the regions.
     pub fn gray(&self, index: u32) -> Result<Vec<u8>, ExportError> {
-        let frame = self
-            .clip
-            .frame(index)
-            .map_err(|e| ExportError::Invalid(format!("{}: frame {index}: {e}", self.name)))?;
+        let frame = self.clip.frame(index).map_err(|e| {
+            let message = super::without_path(self.clip.path(), &e.to_string());
+            ExportError::Invalid(format!("{}: frame {index}: {message}", self.name))
+        })?;
         let mut gray = frame.gray();
         blank_outside(&mut gray, frame.width as usize, &self.blank_outside);
         Ok(gray)

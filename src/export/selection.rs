@@ -114,6 +114,8 @@ pub struct LabelSet {
     pub role: Option<Role>,
     /// `clip0007_demo-sonographer`: names the set's files.
     pub name: String,
+    /// `demo-sonographer`: the author part of the names.
+    pub slug: String,
     /// Contours by frame (each with three or more points).
     pub contours: BTreeMap<u32, Vec<Annotation>>,
 }
@@ -237,6 +239,7 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
                 LabelSet {
                     role: roles.get(&author_id).copied(),
                     name: format!("{name}_{slug}"),
+                    slug,
                     author,
                     contours,
                 }
@@ -266,7 +269,7 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
 
 /// A file-name part for an author: lower-case letters and digits joined by
 /// `-` (`Dr. Anna Müller` → `dr-anna-m-ller`); `author` when nothing is left.
-pub fn slug(name: &str) -> String {
+fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {

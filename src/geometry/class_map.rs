@@ -36,7 +36,7 @@ pub fn paint_class_map(contours: &[Option<&[Point]>], width: usize, height: usiz
 /// The region of `structure` as the editor draws it, from per-structure
 /// masks: the myocardium's mask joined with the LV cavity's, so that it is
 /// the epicardial region; every other structure as it is.
-pub fn drawn_region(structure: &str, masks: &[(&str, Mask)]) -> Option<Mask> {
+fn drawn_region(structure: &str, masks: &[(&str, Mask)]) -> Option<Mask> {
     let (_, own) = masks
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(structure))?;

@@ -37,9 +37,7 @@ mod trace;
 mod testing;
 
 pub use calibration::{MAX_RULER_TICKS, region_position_mm, ruler_ticks};
-pub use class_map::{
-    LV_CAVITY, MYOCARDIUM, class_contours, drawn_region, paint_class_map, region_contours,
-};
+pub use class_map::{LV_CAVITY, MYOCARDIUM, class_contours, paint_class_map, region_contours};
 pub use mask::Mask;
 pub use polygon::{
     area, can_append, can_close, centroid, clamp_to_image, close_polyline, contains, distance,

@@ -59,6 +59,8 @@ pub struct Names {
     files: HashMap<String, (String, Option<u32>)>,
     /// Mask classes the manifest gives (class `i` is `classes[i]`).
     pub classes: Option<Vec<String>>,
+    /// The project's clips, read once for matching by file name.
+    clips: std::cell::OnceCell<Vec<ClipRecord>>,
 }
 
 impl Names {
@@ -169,13 +171,22 @@ impl Names {
             };
             return self.with_phase(project, file, clip, frame, phase);
         }
-        let clips = project.clips(None)?;
-        let found = clips.into_iter().find(|clip| {
-            project
-                .clip_file(clip)
-                .file_stem()
-                .is_some_and(|stem| stem.to_string_lossy().eq_ignore_ascii_case(name))
-        });
+        let clips = match self.clips.get() {
+            Some(clips) => clips,
+            None => {
+                let clips = project.clips(None)?;
+                self.clips.get_or_init(|| clips)
+            }
+        };
+        let found = clips
+            .iter()
+            .find(|clip| {
+                project
+                    .clip_file(clip)
+                    .file_stem()
+                    .is_some_and(|stem| stem.to_string_lossy().eq_ignore_ascii_case(name))
+            })
+            .cloned();
         match found {
             Some(clip) => self.with_phase(project, file, clip, None, phase),
             None => Err(LabelImportError::File {
@@ -230,21 +241,20 @@ impl Names {
 /// CAMUS files by their phase, PNG and nnU-Net files by the frame in their
 /// name; `None` for volumes and SEG files.
 fn single_frame(file: &str, set: &ManifestSet) -> Option<u32> {
-    let stem = file
-        .rsplit('/')
-        .next()?
-        .trim_end_matches(".gz")
-        .trim_end_matches(".nii")
-        .trim_end_matches(".png")
-        .trim_end_matches("_gt")
-        .trim_end_matches("_0000");
+    let name = file.rsplit('/').next()?;
+    let stem = [".nii.gz", ".nii", ".png"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))?;
+    let stem = stem.strip_suffix("_gt").unwrap_or(stem);
+    let stem = stem.strip_suffix("_0000").unwrap_or(stem);
     if stem.ends_with("_ED") {
         return set.end_diastole;
     }
     if stem.ends_with("_ES") {
         return set.end_systole;
     }
-    let frame: u32 = stem.strip_prefix(&format!("{}_", set.name))?.parse().ok()?;
+    let (_, frame) = stem.rsplit_once('_')?;
+    let frame = super::leading_number(frame)?;
     set.frames.contains(&frame).then_some(frame)
 }
 

@@ -19,12 +19,10 @@ use serde::Serialize;
 
 use crate::geometry::{Mask, region_contours};
 use crate::model::config::CAMUS_CLASSES;
-use crate::model::dataset::{DatasetError, read_volume};
+use crate::model::dataset::{DatasetError, read_volume, volume_dims};
 use crate::store::{
     AnnotationStatus, ClipRecord, ContourKey, Geometry, KeyFrameKind, Project, Role, StoreError,
 };
-
-pub use matching::Target;
 
 /// The tolerance, in pixels, contours are traced at by default: the one
 /// model proposals use, so an imported outline has as few vertices to drag
@@ -197,12 +195,7 @@ pub fn import_labels(
         progress(index, files.len(), file);
         let relative = file
             .strip_prefix(&folder)
-            .map(|r| {
-                r.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-                    .join("/")
-            })
+            .map(crate::export::relative)
             .unwrap_or_default();
         let read = match request.format {
             LabelFormat::DicomSeg => read_seg(project, file),
@@ -210,20 +203,10 @@ pub fn import_labels(
             LabelFormat::Nifti => read_nifti(project, &names, file, &relative, &classes),
             LabelFormat::Camus => read_camus(project, &names, file, &relative, &classes),
         };
-        let outcome = read.and_then(|labels| {
-            let author = match author_id {
-                Some(id) => id,
-                None => {
-                    let id = project.upsert_annotator(&request.annotator, Role::Annotator, &[])?;
-                    summary.annotator_added = true;
-                    author_id = Some(id);
-                    id
-                }
-            };
-            store(project, file, labels, author, request)
-        });
+        let outcome = read.and_then(|labels| store(project, file, labels, &mut author_id, request));
         match outcome {
-            Ok((imported, notes)) => {
+            Ok((imported, notes, added)) => {
+                summary.annotator_added |= added;
                 summary.notes.extend(notes);
                 summary.imported.push(imported);
             }
@@ -238,12 +221,11 @@ fn store(
     project: &mut Project,
     file: &Path,
     labels: FileLabels,
-    author_id: i64,
+    author_id: &mut Option<i64>,
     request: &LabelImportRequest,
-) -> Result<(ImportedFile, Vec<String>), LabelImportError> {
+) -> Result<(ImportedFile, Vec<String>, bool), LabelImportError> {
     let clip = &labels.clip;
-    let mut contours = Vec::new();
-    let mut frames = 0;
+    let mut traced = Vec::new();
     for (&frame, masks) in &labels.frames {
         if frame >= clip.frames {
             return Err(mismatch(
@@ -261,31 +243,68 @@ fn store(
             .iter()
             .map(|(name, mask)| (name.as_str(), mask.clone()))
             .collect();
-        let traced = region_contours(&masks, request.tolerance);
-        if !traced.is_empty() {
-            frames += 1;
+        traced.extend(
+            region_contours(&masks, request.tolerance)
+                .into_iter()
+                .map(|(structure, contour)| (frame, structure, contour)),
+        );
+    }
+    if traced.is_empty() {
+        return Err(LabelImportError::File {
+            path: file.to_path_buf(),
+            message: "holds no labelled pixels".into(),
+        });
+    }
+    // An import never replaces work: the annotator's own contours on these
+    // frames stay, and the file is refused.
+    if let Some(author) = *author_id {
+        let existing = project.annotations(clip.id, None)?;
+        if let Some((frame, structure, _)) = traced.iter().find(|(frame, structure, _)| {
+            existing
+                .iter()
+                .any(|a| a.author_id == author && a.frame == *frame && a.target == *structure)
+        }) {
+            return Err(LabelImportError::File {
+                path: file.to_path_buf(),
+                message: format!(
+                    "{} already has a {structure} contour on frame {frame} of clip{:04}; nothing of this file was imported",
+                    request.annotator, clip.id
+                ),
+            });
         }
-        contours.extend(traced.into_iter().map(|(structure, contour)| {
+    }
+    let mut added = false;
+    let author = match *author_id {
+        Some(id) => id,
+        None => {
+            let id = project.upsert_annotator(&request.annotator, Role::Annotator, &[])?;
+            *author_id = Some(id);
+            added = true;
+            id
+        }
+    };
+    let frames = traced
+        .iter()
+        .map(|(frame, _, _)| *frame)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let contours: Vec<(ContourKey, Geometry)> = traced
+        .into_iter()
+        .map(|(frame, target, contour)| {
             (
                 ContourKey {
                     clip_id: clip.id,
                     frame,
-                    target: structure,
-                    author_id,
+                    target,
+                    author_id: author,
                 },
                 Geometry {
                     contour,
                     ..Geometry::default()
                 },
             )
-        }));
-    }
-    if contours.is_empty() {
-        return Err(LabelImportError::File {
-            path: file.to_path_buf(),
-            message: "holds no labelled pixels".into(),
-        });
-    }
+        })
+        .collect();
     project.save_contours(&contours, None, AnnotationStatus::Submitted)?;
     Ok((
         ImportedFile {
@@ -295,6 +314,7 @@ fn store(
             contours: contours.len(),
         },
         labels.notes,
+        added,
     ))
 }
 
@@ -339,30 +359,28 @@ fn label_files(path: &Path, format: LabelFormat) -> Vec<PathBuf> {
 }
 
 fn read_seg(project: &Project, file: &Path) -> Result<FileLabels, LabelImportError> {
-    let seg = seg_reader::read(file)?;
-    let clip = matching::by_uid(project, file, &seg.source_sop_instance_uid)?;
-    if (seg.rows, seg.cols) != (clip.rows, clip.cols) {
-        return Err(mismatch(
-            project,
-            file,
-            &clip,
-            format!("the segmentation is {}×{} pixels", seg.cols, seg.rows),
-        ));
-    }
-    let notes = seg
-        .unknown_segments
-        .iter()
-        .map(|s| {
-            format!(
-                "{}: {s} is none of the editor's structures; left out",
-                file.display()
-            )
-        })
-        .collect();
+    let mut found = None;
+    let seg = seg_reader::read(file, |uid| {
+        let clip = matching::by_uid(project, file, uid)?;
+        let size = seg_reader::SourceSize {
+            rows: clip.rows,
+            cols: clip.cols,
+            frames: clip.frames,
+        };
+        found = Some(clip);
+        Ok(size)
+    })
+    .map_err(|error| match (&found, error) {
+        // A size mismatch names the clip's file too.
+        (Some(clip), LabelImportError::File { message, .. }) if message.contains("its clip") => {
+            mismatch(project, file, clip, message)
+        }
+        (_, error) => error,
+    })?;
     Ok(FileLabels {
-        clip,
+        clip: found.expect("the reader asked for the clip before returning it"),
         frames: seg.frames,
-        notes,
+        notes: seg.notes,
     })
 }
 
@@ -401,11 +419,21 @@ fn structure_masks(
         .collect())
 }
 
-/// `NAME_FRAME` → (`NAME`, FRAME).
+/// `NAME_FRAME` or `NAME_FRAME-AUTHOR` (as exports name them) → (`NAME`, FRAME).
 fn name_and_frame(stem: &str) -> Option<(&str, u32)> {
     let (name, frame) = stem.rsplit_once('_')?;
-    let digits: String = frame.chars().filter(char::is_ascii_digit).collect();
-    Some((name, digits.parse().ok()?))
+    Some((name, leading_number(frame)?))
+}
+
+/// The number a text starts with (`012-anna` → 12; `frame03` → 3, the
+/// digits after a word).
+pub(crate) fn leading_number(text: &str) -> Option<u32> {
+    let digits: String = text
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 fn stem(file: &Path) -> String {
@@ -481,7 +509,15 @@ fn read_camus(
             message: "the name is not patientXXXX_VIEW_{ED,ES}_gt.nii.gz".into(),
         })?;
     let target = names.target(project, file, relative, name, Some(phase))?;
-    let frame = target.frame.unwrap_or(0);
+    let Some(frame) = target.frame else {
+        return Err(LabelImportError::File {
+            path: file.to_path_buf(),
+            message: format!(
+                "the {phase} frame of clip{:04} is not known",
+                target.clip.id
+            ),
+        });
+    };
     read_volume_labels(project, file, target.clip, Some(frame), classes)
 }
 
@@ -512,11 +548,11 @@ fn read_volume_labels(
     frame: Option<u32>,
     classes: &[String],
 ) -> Result<FileLabels, LabelImportError> {
-    let volume = read_volume(file)?;
-    let values = volume.voxels.into_classes(file)?;
     let (rows, cols) = (clip.rows as usize, clip.cols as usize);
+    // The shape from the header first: a volume is never read at a size
+    // that does not fit the clip.
     let dims: Vec<usize> = {
-        let mut dims = volume.dims.clone();
+        let mut dims = volume_dims(file)?;
         while dims.len() > 2 && dims.last() == Some(&1) {
             dims.pop();
         }
@@ -527,6 +563,22 @@ fn read_volume_labels(
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join("×");
+    let fits = match dims.as_slice() {
+        [w, h] => (*w, *h) == (cols, rows),
+        [a, b, n] => {
+            *n == clip.frames as usize && ((*a, *b) == (rows, cols) || (*a, *b) == (cols, rows))
+        }
+        _ => false,
+    };
+    if !fits {
+        return Err(mismatch(
+            project,
+            file,
+            &clip,
+            format!("the mask volume is {described}"),
+        ));
+    }
+    let values = read_volume(file)?.voxels.into_classes(file)?;
     let mut frames = BTreeMap::new();
     match dims.as_slice() {
         [w, h] if (*w, *h) == (cols, rows) => {
@@ -592,10 +644,7 @@ mod tests {
 
     #[test]
     fn frame_numbers_come_from_the_end_of_the_name() {
-        assert_eq!(
-            name_and_frame("clip0001_anna_012"),
-            Some(("clip0001_anna", 12))
-        );
+        assert_eq!(name_and_frame("clip0001_012-anna2"), Some(("clip0001", 12)));
         assert_eq!(name_and_frame("p001_frame03"), Some(("p001", 3)));
         assert_eq!(name_and_frame("nounderscore"), None);
         assert_eq!(stem(Path::new("a/b_label.nii.gz")), "b_label");

@@ -296,6 +296,19 @@ fn a_phantom_project_exports_in_every_format_and_comes_back_the_same() {
         )),
         "{said}"
     );
+    // Importing the same labels again never replaces the annotator's work.
+    let again = echolabel(&[
+        "import-annotations",
+        truth.to_str().unwrap(),
+        "--project",
+        root_arg,
+        "--format",
+        "png",
+        "--annotator",
+        TRUTH,
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has"));
     let project = Project::open(&root).unwrap();
     let truth_masks = masks_of(&project, TRUTH);
     assert_eq!(truth_masks.len(), 3 * frames);
@@ -417,9 +430,17 @@ fn a_phantom_project_exports_in_every_format_and_comes_back_the_same() {
     );
 
     // Nothing identifying leaves: the phantom files carry a patient name and ID.
-    let forbidden: Vec<String> = (1..=3)
+    // Nor the phantoms' file names or the folder they are in.
+    let mut forbidden: Vec<String> = (1..=3)
         .flat_map(|n| [format!("PHANTOM^{n:04}"), format!("PHANTOM-{SEED}-{n:04}")])
         .collect();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "dcm") {
+            forbidden.push(path.file_stem().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    forbidden.push(data.display().to_string());
     for (path, bytes) in contents(&out) {
         for word in &forbidden {
             assert!(
@@ -877,6 +898,45 @@ fn the_export_dialog_exports_in_the_background_and_refuses_a_used_folder() {
     );
 }
 
+/// Takes the Referenced Frame Number out of every frame's source image.
+fn without_frame_numbers(object: &mut dicom_object::DefaultDicomObject) {
+    use dicom_core::value::DataSetSequence;
+    use dicom_core::{DataElement, VR};
+    use dicom_dictionary_std::tags;
+    let first = |o: &dicom_object::InMemDicomObject, tag| {
+        o.element(tag).unwrap().items().unwrap()[0].clone()
+    };
+    let groups: Vec<_> = object
+        .element(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+        .unwrap()
+        .items()
+        .unwrap()
+        .iter()
+        .map(|group| {
+            let mut group = group.clone();
+            let mut derivation = first(&group, tags::DERIVATION_IMAGE_SEQUENCE);
+            let mut source = first(&derivation, tags::SOURCE_IMAGE_SEQUENCE);
+            source.remove_element(tags::REFERENCED_FRAME_NUMBER);
+            derivation.put(DataElement::new(
+                tags::SOURCE_IMAGE_SEQUENCE,
+                VR::SQ,
+                DataSetSequence::from(vec![source]),
+            ));
+            group.put(DataElement::new(
+                tags::DERIVATION_IMAGE_SEQUENCE,
+                VR::SQ,
+                DataSetSequence::from(vec![derivation]),
+            ));
+            group
+        })
+        .collect();
+    object.put(DataElement::new(
+        tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE,
+        VR::SQ,
+        DataSetSequence::from(groups),
+    ));
+}
+
 /// A hostile copy of a SEG: its file name, what is changed, what the refusal says.
 type Variant = (
     &'static str,
@@ -917,7 +977,7 @@ fn hostile_segmentations_are_refused_with_the_file_named() {
         .unwrap();
     let hostile = dir.path().join("hostile");
     std::fs::create_dir_all(&hostile).unwrap();
-    let variants: [Variant; 5] = [
+    let variants: [Variant; 6] = [
         (
             "frames.dcm",
             Box::new(|o| {
@@ -952,7 +1012,7 @@ fn hostile_segmentations_are_refused_with_the_file_named() {
             "Rows or Columns",
         ),
         (
-            "frame-number.dcm",
+            "labelmap.dcm",
             Box::new(|o| {
                 o.put(DataElement::new(
                     tags::SEGMENTATION_TYPE,
@@ -961,6 +1021,11 @@ fn hostile_segmentations_are_refused_with_the_file_named() {
                 ));
             }),
             "not read",
+        ),
+        (
+            "no-frame-number.dcm",
+            Box::new(without_frame_numbers),
+            "gives no Referenced Frame Number",
         ),
         (
             "elsewhere.dcm",

@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use camus::read_camus_folder;
-pub use nifti_volume::{Volume, Voxels, read_volume, write_volume};
+pub use nifti_volume::{Voxels, read_volume, volume_dims, write_volume};
 pub use nnunet::read_nnunet_folder;
 pub use phantom::read_phantom_folder;
 pub use png_folder::read_png_folder;

@@ -28,25 +28,44 @@ pub struct Volume {
     pub voxels: Voxels,
 }
 
-/// The most voxels read from one file (2³¹: 2 GiB of bytes), checked against
-/// the header before the data is inflated.
-const MAX_VOXELS: usize = 1 << 31;
+/// The most bytes one file may hold once read (1 GiB), checked against the
+/// header before the data is inflated; values wider than a byte are widened
+/// to `f64`, so their count is bounded by the same budget at 8 bytes each.
+const MAX_BYTES: u64 = 1 << 30;
 
-/// Reads a `.nii` or `.nii.gz` file.
-pub fn read_volume(path: &Path) -> Result<Volume, DatasetError> {
-    let header = NiftiHeader::from_file(path)
-        .map_err(|e| unreadable(path, format!("not a readable NIfTI file: {e}")))?;
-    let dims: Vec<usize> = header
+fn header_of(path: &Path) -> Result<NiftiHeader, DatasetError> {
+    NiftiHeader::from_file(path)
+        .map_err(|e| unreadable(path, format!("not a readable NIfTI file: {e}")))
+}
+
+fn dims_of(path: &Path, header: &NiftiHeader) -> Result<Vec<usize>, DatasetError> {
+    Ok(header
         .dim()
         .map_err(|e| unreadable(path, format!("invalid NIfTI dimensions: {e}")))?
         .iter()
         .map(|&d| usize::from(d))
-        .collect();
-    let voxels = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    if voxels.is_none_or(|n| n > MAX_VOXELS) {
+        .collect())
+}
+
+/// The dimensions of a NIfTI file, from its header alone.
+pub fn volume_dims(path: &Path) -> Result<Vec<usize>, DatasetError> {
+    dims_of(path, &header_of(path)?)
+}
+
+/// Reads a `.nii` or `.nii.gz` file.
+pub fn read_volume(path: &Path) -> Result<Volume, DatasetError> {
+    let header = header_of(path)?;
+    let dims = dims_of(path, &header)?;
+    let voxels = dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64));
+    let width = if header.datatype == NiftiType::Uint8 as i16 {
+        1
+    } else {
+        8
+    };
+    if voxels.is_none_or(|n| n.saturating_mul(width) > MAX_BYTES) {
         return Err(unreadable(
             path,
-            format!("dimensions {dims:?} exceed {MAX_VOXELS} voxels"),
+            format!("dimensions {dims:?} are more than {MAX_BYTES} bytes to read"),
         ));
     }
     let spacing = header.pixdim[1..=dims.len()].to_vec();

@@ -3,7 +3,9 @@
 //! clips by the name before their last `_` (`clip0007_anna_012` →
 //! `clip0007_anna`), as in the PNG layout, so splits keep a clip's frames
 //! together. The label values are mapped onto the CAMUS classes by the names
-//! `dataset.json` gives them.
+//! `dataset.json` gives them; labels of other structures (an export's classes
+//! 4 and up) are read as background, since the model knows only the CAMUS
+//! structures.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -88,15 +90,7 @@ fn label_map(path: &Path) -> Result<[u8; 256], DatasetError> {
         let class = CAMUS_CLASSES
             .iter()
             .position(|c| c.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                unreadable(
-                    path,
-                    format!(
-                        "label {name:?} is not one of the model's classes ({})",
-                        CAMUS_CLASSES.join(", ")
-                    ),
-                )
-            })?;
+            .unwrap_or(0);
         map[value as usize] = class as u8;
     }
     Ok(map)
