@@ -4,7 +4,8 @@
 //! Everything but the user interface lives in modules that never import the
 //! UI toolkit:
 //! [`dicom`] reads clips, [`export`] writes annotations for other tools and
-//! [`label_import`] reads theirs back, [`phantom`] makes synthetic ones with ground truth,
+//! [`label_import`] reads theirs back, [`consensus`] measures how experts
+//! agree, [`phantom`] makes synthetic ones with ground truth,
 //! [`store`] is the project database, [`geometry`] and [`editor`] hold the
 //! contour work, [`downsample`] shrinks images too large to show, [`jobs`]
 //! runs work in the background, [`model`] segments with uncertainty (and
@@ -17,6 +18,7 @@
 pub mod active;
 pub mod app;
 pub mod cli;
+pub mod consensus;
 pub mod demo;
 pub mod dicom;
 pub mod downsample;

@@ -1,6 +1,7 @@
 //! The headless command line: `echolabel <subcommand>`. With no subcommand the
 //! binary opens the desktop app instead.
 
+mod agreement;
 mod bench;
 mod bench_export;
 mod bench_model;
@@ -70,6 +71,9 @@ pub enum Command {
     Report(project::ReportArgs),
     /// Set up a study: annotators, task templates, assignments.
     Study(project::StudyArgs),
+    /// How much annotators agree: Dice, Hausdorff and mean contour distance (mm)
+    /// per pair and against the STAPLE consensus, STAPLE sensitivity/specificity.
+    Agreement(agreement::AgreementArgs),
     /// Export annotations for other tools: DICOM SEG, NIfTI, CAMUS, nnU-Net, PNG or CSV.
     Export(export::ExportArgs),
     /// Import existing labels (PNG, NIfTI, CAMUS, DICOM SEG) as an annotator's submitted contours.
@@ -127,6 +131,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Search(args) => project::search(&args),
         Command::Report(args) => project::report(&args),
         Command::Study(args) => project::study(&args),
+        Command::Agreement(args) => agreement::run(&args),
         Command::Export(args) => export::run_export(&args),
         Command::ImportAnnotations(args) => export::run_import(&args),
         Command::Screenshot { out, window } => {

@@ -5,6 +5,7 @@ mod active;
 mod architecture;
 mod cli;
 mod common;
+mod consensus;
 mod dicom_bad;
 mod dicom_codecs;
 mod dicom_fuzz;
