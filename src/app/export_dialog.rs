@@ -13,7 +13,7 @@ use crate::export::{
     ExportError, ExportFormat, ExportRequest, ExportSummary, Filters, FrameFilter, StatusFilter,
     export,
 };
-use crate::jobs::{JobKind, Progress};
+use crate::jobs::{JobKind, Progress, SaveState};
 use crate::store::Project;
 
 /// The export form, with what the project offers to filter by.
@@ -259,6 +259,14 @@ impl EchoLabelApp {
     /// Starts the export as a background job.
     pub fn start_export(&mut self, request: ExportRequest) {
         let Some(session) = &self.session else { return };
+        // The export reads the database: what is still on its way there
+        // would be missing from it.
+        if !matches!(session.save_state(), SaveState::Saved { .. }) {
+            self.notices.info(
+                "Some changes are still being saved: export once the status bar says all changes are saved",
+            );
+            return;
+        }
         let root = session.root().to_path_buf();
         let started = self.jobs.start(
             JobKind::Export,
