@@ -105,13 +105,13 @@ const HEART_RATE_BPM: RangeInclusive<f64> = 10.0..=400.0;
 /// Pixel sizes believed, in centimetres per pixel (1 µm to 10 cm).
 const PHYSICAL_DELTA_CM: RangeInclusive<f64> = 1e-4..=10.0;
 
-pub(super) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+pub(crate) fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     let value = obj.element_opt(tag).ok()??.to_str().ok()?;
     let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
     (!value.is_empty()).then(|| value.to_string())
 }
 
-pub(super) fn integer(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
+pub(crate) fn integer(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
     obj.element_opt(tag).ok()??.to_int::<i64>().ok()
 }
 

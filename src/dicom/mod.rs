@@ -15,6 +15,9 @@ mod pixels;
 mod prescan;
 mod scan;
 
+/// Implementation Class UID of the files EchoLabel writes (phantoms, segmentations).
+pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.186873196043785294613441129125442105651";
+
 pub use clip::{
     Clip, MAX_COMPRESSION_RATIO, MAX_DECODED_BYTES, MAX_DIMENSION, MAX_FRAME_BYTES_UNCHECKED,
     MAX_FRAMES, check_structure,
@@ -24,6 +27,7 @@ pub use deidentify::{
 };
 pub use error::ClipError;
 pub use info::{ClipInfo, UltrasoundRegion};
+pub(crate) use info::{integer as header_integer, text as header_text};
 pub use patient::{PatientIdentity, PatientSalt};
 pub use pixels::Frame;
 pub use prescan::{MAX_INFLATED_BYTES, MAX_NESTING};

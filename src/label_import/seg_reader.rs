@@ -16,6 +16,7 @@ use dicom_dictionary_std::{tags, uids};
 use dicom_object::{InMemDicomObject, OpenFileOptions, Tag};
 
 use super::LabelImportError;
+use crate::dicom::{header_integer, header_text as text};
 use crate::export::structure_of_code;
 use crate::geometry::Mask;
 use crate::model::config::CAMUS_CLASSES;
@@ -46,14 +47,9 @@ fn bad(path: &Path, message: impl Into<String>) -> LabelImportError {
     }
 }
 
-fn text(object: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let value = object.element_opt(tag).ok()??.to_str().ok()?;
-    let value = value.trim_matches(|c: char| c.is_whitespace() || c == '\0');
-    (!value.is_empty()).then(|| value.to_string())
-}
-
+/// A non-negative integer element (Rows, Segment Number…).
 fn number(object: &InMemDicomObject, tag: Tag) -> Option<u64> {
-    object.element_opt(tag).ok()??.to_int::<u64>().ok()
+    header_integer(object, tag).and_then(|v| u64::try_from(v).ok())
 }
 
 fn first_item(object: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {

@@ -12,9 +12,6 @@ use sha2::{Digest, Sha256};
 
 use super::params::PhantomParams;
 
-/// Implementation Class UID of files written by EchoLabel.
-const IMPLEMENTATION_CLASS_UID: &str = "2.25.186873196043785294613441129125442105651";
-
 /// A stable UID under the `2.25` (UUID-derived) root, from the dataset seed,
 /// the clip index and what the UID identifies.
 fn derived_uid(seed: u64, index: u32, kind: &str) -> String {
@@ -221,7 +218,7 @@ pub fn write_clip(
         .media_storage_sop_class_uid(uids::ULTRASOUND_MULTI_FRAME_IMAGE_STORAGE)
         .media_storage_sop_instance_uid(sop_instance_uid)
         .transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
-        .implementation_class_uid(IMPLEMENTATION_CLASS_UID)
+        .implementation_class_uid(crate::dicom::IMPLEMENTATION_CLASS_UID)
         .implementation_version_name("ECHOLABEL")
         .build()
         .expect("every mandatory file meta attribute is set");
