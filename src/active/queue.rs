@@ -19,12 +19,18 @@ pub struct QueueEntry {
     pub score: f64,
     /// 1 = asked first.
     pub rank: u32,
-    /// Someone finished (submitted or accepted) an annotation of the frame.
+    /// The viewer (or, for the whole project's queue, anyone) finished
+    /// (submitted or accepted) an annotation of the frame.
     pub done: bool,
 }
 
-/// The latest round's queried frames, best score first.
-pub fn annotation_queue(project: &Project) -> Result<Vec<QueueEntry>, StoreError> {
+/// The latest round's queried frames, best score first: every one with
+/// `viewer` `None`, else those on clips the viewer may work on, done when
+/// the viewer has finished them (each annotator has their own queue).
+pub fn annotation_queue(
+    project: &Project,
+    viewer: Option<i64>,
+) -> Result<Vec<QueueEntry>, StoreError> {
     let Some(round) = project.rounds()?.pop() else {
         return Ok(Vec::new());
     };
@@ -38,6 +44,25 @@ pub fn annotation_queue(project: &Project) -> Result<Vec<QueueEntry>, StoreError
         .into_iter()
         .filter(|s| s.queried)
         .collect();
+    let mut may_work: HashMap<i64, bool> = HashMap::new();
+    let mut queried_for_viewer = Vec::new();
+    for score in queried {
+        let allowed = match viewer {
+            None => true,
+            Some(viewer) => match may_work.get(&score.clip_id) {
+                Some(&allowed) => allowed,
+                None => {
+                    let allowed = project.require_clip_work(viewer, score.clip_id).is_ok();
+                    may_work.insert(score.clip_id, allowed);
+                    allowed
+                }
+            },
+        };
+        if allowed {
+            queried_for_viewer.push(score);
+        }
+    }
+    let queried = queried_for_viewer;
     let clips: BTreeSet<i64> = queried.iter().map(|s| s.clip_id).collect();
     let mut finished: HashMap<i64, BTreeSet<u32>> = HashMap::new();
     for clip_id in clips {
@@ -45,6 +70,7 @@ pub fn annotation_queue(project: &Project) -> Result<Vec<QueueEntry>, StoreError
             .annotations(clip_id, None)?
             .iter()
             .filter(|a| counts_for_training(a, false))
+            .filter(|a| viewer.is_none_or(|viewer| a.author_id == viewer))
             .map(|a| a.frame)
             .collect();
         finished.insert(clip_id, frames);

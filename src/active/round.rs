@@ -22,12 +22,12 @@ use crate::modelling::{
 };
 use crate::store::{
     AnnotationKind, AnnotationStatus, Geometry, NewAnnotation, NewRound, Project,
-    PseudoLabelPolicy, Role, Source, StoreError,
+    PseudoLabelPolicy, Source, StoreError,
 };
 
 /// The annotator pseudo-labels are recorded under (a reviewer's decision is
-/// a revision by the reviewer).
-pub const MODEL_ANNOTATOR: &str = "EchoLabel model";
+/// a revision by the reviewer): the store's system row, never a person.
+pub use crate::store::MODEL_ANNOTATOR;
 
 /// Folder of the project where each round keeps its uncertainty maps.
 pub const ROUNDS_DIR: &str = "rounds";
@@ -265,7 +265,7 @@ pub fn run_round(
             score: score_of(&scored[i]),
         })
         .collect();
-    let author_id = project.upsert_annotator(MODEL_ANNOTATOR, Role::Annotator, &[])?;
+    let author_id = project.model_annotator_id()?;
     let new_pseudo_labels: Vec<NewAnnotation> = pseudo
         .iter()
         .flat_map(|&i| pseudo_labels_of(&segmenter, &scored[i], author_id, choice.version_id))

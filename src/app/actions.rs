@@ -48,6 +48,8 @@ pub enum Action {
     ToggleUncertainty,
     NextQueued,
     ToggleLearning,
+    ToggleStudy,
+    ToggleAgreement,
     NewProject,
     OpenProject,
     OpenDemo,
@@ -324,6 +326,18 @@ pub const ACTIONS: &[ActionSpec] = &[
         "Rounds, the annotation queue, pseudo-label review and progress",
     ),
     spec(
+        A::ToggleStudy,
+        "Study",
+        &[],
+        "People and roles, assignments, blind collections, progress, time per frame, which labels train",
+    ),
+    spec(
+        A::ToggleAgreement,
+        "Agreement",
+        &[],
+        "How much the readers agree (Dice, distances in mm, ED/ES frames) and the consensus",
+    ),
+    spec(
         A::NewProject,
         "New project…",
         &[],
@@ -538,6 +552,8 @@ mod tests {
             A::ToggleUncertainty,
             A::NextQueued,
             A::ToggleLearning,
+            A::ToggleStudy,
+            A::ToggleAgreement,
             A::NewProject,
             A::OpenProject,
             A::OpenDemo,
@@ -585,6 +601,8 @@ mod tests {
                 | A::ToggleUncertainty
                 | A::NextQueued
                 | A::ToggleLearning
+                | A::ToggleStudy
+                | A::ToggleAgreement
                 | A::NewProject
                 | A::OpenProject
                 | A::OpenDemo

@@ -56,6 +56,8 @@ pub enum JobOutput {
         project: PathBuf,
         result: Result<Option<RoundOutcome>, RoundError>,
     },
+    Agreement(Result<crate::consensus::AgreementReport, StoreError>),
+    Consensus(Result<crate::consensus::BuildSummary, StoreError>),
     /// The coloured map of `path`, or `None` if it cannot be read.
     UncertaintyMap {
         path: PathBuf,
@@ -81,6 +83,7 @@ impl EchoLabelApp {
         }
         self.assistant.poll(&mut self.notices);
         self.learning.poll(&mut self.notices);
+        self.study.poll(&mut self.notices);
         self.choose_annotator_without_asking();
         let Some(session) = &mut self.session else {
             return;
@@ -142,6 +145,8 @@ impl EchoLabelApp {
                 }
             }
             JobOutput::Export(result) => self.export_finished(result),
+            JobOutput::Agreement(result) => self.agreement_finished(result),
+            JobOutput::Consensus(result) => self.consensus_finished(result),
             JobOutput::Device(result) => self.assistant.device_found(result, &mut self.notices),
             JobOutput::Contours {
                 project,

@@ -71,6 +71,12 @@ pub enum Command {
         decision: AnnotationStatus,
     },
     SetPseudoLabelPolicy(PseudoLabelPolicy),
+    /// A change to the study made in the Study window or a review.
+    Study(crate::editor::StudyChange),
+    /// Compare the readers in the background (the Agreement window).
+    ComputeAgreement,
+    /// Build every missing or stale consensus in the background.
+    BuildConsensus(crate::store::ConsensusMethod),
 
     ChooseAnnotator(AnnotatorChoice),
     StartImport {

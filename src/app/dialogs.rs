@@ -61,6 +61,11 @@ impl Dialogs {
 #[derive(Debug, Clone)]
 pub enum AnnotatorChoice {
     Existing(Annotator),
+    /// A person with a passphrase: checked on the store thread first.
+    SignIn {
+        annotator: Annotator,
+        passphrase: String,
+    },
     New(String),
 }
 
@@ -68,6 +73,7 @@ pub enum AnnotatorChoice {
 pub struct AnnotatorPicker {
     pub selected: Option<i64>,
     pub new_name: String,
+    pub passphrase: String,
 }
 
 impl AnnotatorPicker {
@@ -98,14 +104,41 @@ impl AnnotatorPicker {
                 if response.clicked() {
                     self.selected = Some(annotator.id);
                 }
-                if response.double_clicked() {
+                if response.double_clicked() && !annotator.passphrase {
                     choice = Some(AnnotatorChoice::Existing(annotator.clone()));
                 }
             }
-            ui.horizontal(|ui| {
-                ui.label("New:");
-                ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("your name"));
-            });
+            // Only a project without an admin takes a new name here: that
+            // person becomes its admin, and adds everyone else.
+            let admins: Vec<&str> = annotators
+                .iter()
+                .filter(|a| a.role == Role::Admin)
+                .map(|a| a.name.as_str())
+                .collect();
+            if admins.is_empty() {
+                ui.label("This project has no admin yet: the person named here becomes its admin.");
+                ui.horizontal(|ui| {
+                    ui.label("New:");
+                    ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("your name"));
+                });
+            } else {
+                self.new_name.clear();
+                ui.weak(format!(
+                    "Not listed? An admin ({}) adds people to the project.",
+                    admins.join(", ")
+                ));
+            }
+            let protected = annotators
+                .iter()
+                .find(|a| Some(a.id) == self.selected)
+                .filter(|a| a.passphrase && self.new_name.trim().is_empty());
+            if let Some(person) = protected {
+                ui.horizontal(|ui| {
+                    ui.label(format!("{}'s passphrase:", person.name));
+                    ui.add(egui::TextEdit::singleline(&mut self.passphrase).password(true));
+                });
+                ui.weak("A passphrase keeps people on a shared workstation apart; it does not protect the project file.");
+            }
             ui.separator();
             let new_name = self.new_name.trim().to_string();
             let enabled = self.selected.is_some() || !new_name.is_empty();
@@ -121,7 +154,16 @@ impl AnnotatorPicker {
                         .iter()
                         .find(|a| Some(a.id) == self.selected)
                         .cloned()
-                        .map(AnnotatorChoice::Existing)
+                        .map(|annotator| {
+                            if annotator.passphrase {
+                                AnnotatorChoice::SignIn {
+                                    annotator,
+                                    passphrase: std::mem::take(&mut self.passphrase),
+                                }
+                            } else {
+                                AnnotatorChoice::Existing(annotator)
+                            }
+                        })
                 };
             }
         });

@@ -84,6 +84,9 @@ impl EchoLabelApp {
                     self.learning.set_policy(session, policy, &mut self.notices);
                 }
             }
+            Command::Study(change) => self.study_changed(change),
+            Command::ComputeAgreement => self.start_agreement(),
+            Command::BuildConsensus(method) => self.start_consensus(method),
             Command::ChooseAnnotator(choice) => self.annotator_chosen(choice),
             Command::StartImport {
                 folder,
@@ -139,6 +142,13 @@ impl EchoLabelApp {
                 self.learning.show_uncertainty = !self.learning.show_uncertainty
             }
             Action::ToggleLearning => self.learning.open = !self.learning.open,
+            Action::ToggleStudy => {
+                self.study.open = !self.study.open;
+                if let Some(session) = &self.session {
+                    self.study.reload(session);
+                }
+            }
+            Action::ToggleAgreement => self.study.agreement.open = !self.study.agreement.open,
             Action::NextQueued => match self.learning.next_queued(self.clip_and_frame()) {
                 Some((clip_id, frame)) => self.open_frame(clip_id, frame),
                 None => self.notices.info(
@@ -353,7 +363,7 @@ impl EchoLabelApp {
                 session.edit(|d| d.redo());
             }
             Action::AcceptFrame => {
-                session.edit(|d| d.accept_frame(frame));
+                session.submit_frame(frame);
                 self.notices.info(format!("Frame {} accepted", frame + 1));
             }
             Action::ClosePen => {

@@ -111,6 +111,7 @@ impl EchoLabelApp {
         let session = Session::open(root, create, self.wake(), self.thumbnails.client());
         self.assistant.project_opened(&session);
         self.learning.project_opened(&session);
+        self.study.project_opened(&session);
         self.takeover = None;
         self.session = Some(session);
         self.dialogs.picker = None;
@@ -199,12 +200,16 @@ impl EchoLabelApp {
         let Some(session) = &mut self.session else {
             return;
         };
-        if session.annotator.is_some() {
+        if session.annotator.is_some() || session.is_signing_in() {
             return;
         }
         let Some(meta) = &session.meta else { return };
+        // A person with a passphrase is always asked for it.
         if let Some(name) = &self.options.annotator
-            && let Some(annotator) = meta.annotators.iter().find(|a| &a.name == name)
+            && let Some(annotator) = meta
+                .annotators
+                .iter()
+                .find(|a| &a.name == name && !a.passphrase)
         {
             let annotator = annotator.clone();
             session.choose_annotator(annotator);
@@ -223,6 +228,7 @@ impl EchoLabelApp {
                     .find(|a| Some(&a.name) == remembered.as_ref())
                     .map(|a| a.id),
                 new_name: String::new(),
+                passphrase: String::new(),
             });
         }
     }
@@ -240,7 +246,9 @@ impl EchoLabelApp {
             return;
         };
         let name = match &choice {
-            AnnotatorChoice::Existing(annotator) => annotator.name.clone(),
+            AnnotatorChoice::Existing(annotator) | AnnotatorChoice::SignIn { annotator, .. } => {
+                annotator.name.clone()
+            }
             AnnotatorChoice::New(name) => name.clone(),
         };
         self.settings
@@ -248,6 +256,10 @@ impl EchoLabelApp {
             .insert(session.root().to_path_buf(), name.clone());
         match choice {
             AnnotatorChoice::Existing(annotator) => session.choose_annotator(annotator),
+            AnnotatorChoice::SignIn {
+                annotator,
+                passphrase,
+            } => session.sign_in(annotator.name, passphrase),
             AnnotatorChoice::New(name) => {
                 // Added on the store thread; picked by name once the project
                 // has been read again.
@@ -323,6 +335,10 @@ impl EchoLabelApp {
     pub fn start_import(&mut self, folder: PathBuf, collection: String, copy: bool) {
         let Some(session) = &self.session else { return };
         self.preferences.import_copy = copy;
+        let Some(by) = session.annotator.as_ref().map(|a| a.id) else {
+            self.notices.info("Choose who is working before importing");
+            return;
+        };
         let root = session.root().to_path_buf();
         let wake = self.wake();
         let started = self.jobs.start(
@@ -330,7 +346,7 @@ impl EchoLabelApp {
             JobKind::Import.label(),
             wake,
             move |progress| {
-                JobOutput::Import(import_into(&root, &folder, &collection, copy, progress))
+                JobOutput::Import(import_into(&root, by, &folder, &collection, copy, progress))
             },
         );
         if let Err(refused) = started {
@@ -382,6 +398,7 @@ impl EchoLabelApp {
 /// Imports `folder` into the project at `root`, reporting each file.
 fn import_into(
     root: &Path,
+    by: i64,
     folder: &Path,
     collection: &str,
     copy: bool,
@@ -390,6 +407,7 @@ fn import_into(
     let mut project = Project::open(root)?;
     import_folder(
         &mut project,
+        by,
         folder,
         collection,
         &ImportOptions {

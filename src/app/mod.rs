@@ -24,10 +24,12 @@ mod library;
 mod lifecycle;
 mod notices;
 mod preferences;
+mod readers;
 mod saving;
 mod screenshot;
 mod session;
 mod side_panel;
+mod study;
 mod timeline;
 mod tools;
 mod top_panels;
@@ -157,6 +159,7 @@ pub struct EchoLabelApp {
     screenshot: Option<ScreenshotRequest>,
     assistant: Assistant,
     learning: Learning,
+    study: study::StudyWindow,
     uncertainty: UncertaintyOverlay,
     /// Pseudo-labels to copy into the annotator's contours once their frame's document is open.
     takeover: Option<Takeover>,
@@ -186,6 +189,7 @@ impl EchoLabelApp {
             settings,
             editor: EditorState::with_preferences(&preferences),
             learning: Learning::with_preferences(&preferences),
+            study: study::StudyWindow::default(),
             dialogs: Dialogs::default(),
             preferences,
             ctx: cell,
@@ -274,6 +278,11 @@ impl EchoLabelApp {
         Some((clip.record.id, clip.playback.frame))
     }
 
+    /// The agreement figures the Agreement window shows, once computed.
+    pub fn agreement(&self) -> Option<&crate::consensus::AgreementReport> {
+        self.study.agreement.report.as_ref()
+    }
+
     /// Whether a clip is on screen with its frame decoded and its annotations loaded.
     pub fn clip_ready(&self) -> bool {
         self.session.as_ref().is_some_and(|s| {
@@ -305,11 +314,13 @@ impl EchoLabelApp {
         }
         self.poll();
         self.report_gpu_errors(&ctx);
-        if let Some(session) = &mut self.session
-            && let Some(clip) = &mut session.clip
-            && let Some(next) = clip.advance(f64::from(ctx.input(|i| i.stable_dt)))
-        {
-            ctx.request_repaint_after(next);
+        if let Some(session) = &mut self.session {
+            if let Some(clip) = &mut session.clip
+                && let Some(next) = clip.advance(f64::from(ctx.input(|i| i.stable_dt)))
+            {
+                ctx.request_repaint_after(next);
+            }
+            session.observe_activity(ctx.input(session::is_activity));
         }
         if !ctx.egui_wants_keyboard_input() && !self.dialogs.modal_open() {
             for action in actions::pressed(&ctx) {
@@ -368,6 +379,9 @@ impl EchoLabelApp {
                 }
             });
         let assistant = &mut self.assistant;
+        // Taken out for the panel's closure, which also reads the session.
+        let mut readers = std::mem::take(&mut session.readers);
+        let reading = session.reading_context();
         egui::Panel::right("tools")
             .resizable(true)
             .default_size(300.0)
@@ -379,9 +393,16 @@ impl EchoLabelApp {
                     session.document(),
                     &session.task.template,
                     commands,
-                    |ui| assistant.panel_ui(ui, busy, commands),
+                    |ui| {
+                        assistant.panel_ui(ui, busy, commands);
+                        if let Some((role, frame, own)) = &reading {
+                            ui.separator();
+                            readers.ui(ui, *role, *frame, own, commands);
+                        }
+                    },
                 )
             });
+        session.readers = readers;
         egui::Panel::bottom("timeline").show(ui, |ui| {
             if let Some(clip) = &session.clip {
                 timeline::timeline_ui(ui, clip, session.document(), commands);
@@ -427,6 +448,18 @@ impl EchoLabelApp {
                 &self.thumbnails,
                 commands,
             );
+            self.study.window(ctx, session, commands);
+            let reviewer = session
+                .annotator
+                .as_ref()
+                .is_some_and(|a| a.role != crate::store::Role::Annotator);
+            let busy = [
+                crate::jobs::JobKind::Agreement,
+                crate::jobs::JobKind::Consensus,
+            ]
+            .iter()
+            .any(|kind| self.jobs.is_running(*kind));
+            self.study.agreement.window(ctx, reviewer, busy, commands);
             saving::failures_window(ctx, &session.store, &mut self.dialogs.show_failures);
         }
         let annotators = self

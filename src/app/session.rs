@@ -7,13 +7,19 @@ use std::path::{Path, PathBuf};
 
 use crate::demo::CAMUS_STRUCTURES;
 use crate::dicom::PatientSalt;
-use crate::editor::{ClipDocument, Mutation, Persist};
+use eframe::egui;
+
+use crate::editor::{ClipDocument, FrameTimer, Mutation, Persist};
+use crate::geometry::Point;
 use crate::jobs::{Pending, SaveState, Shutdown, StoreEvent, StoreThread, ThumbnailClient, Wake};
-use crate::store::{AnnotationKind, Annotator, Assignment, ClipRecord, StoreError, TaskTemplate};
+use crate::store::{
+    AnnotationKind, Annotator, Assignment, ClipRecord, Role, StoreError, TaskTemplate,
+};
 
 use super::clip_view::OpenClip;
 use super::library::Library;
 use super::notices::Notices;
+use super::readers::Readers;
 
 /// What the project says about itself, read once when it opens.
 pub struct ProjectMeta {
@@ -40,6 +46,12 @@ pub struct Session {
     pub library: Library,
     pub clip: Option<OpenClip>,
     documents: HashMap<i64, ClipDocument>,
+    /// Active time per frame of the annotator, written on submit.
+    timer: FrameTimer,
+    /// The other readers' work on the clip on screen.
+    pub readers: Readers,
+    /// A passphrase being checked.
+    signing_in: Option<Pending<Annotator>>,
     document_pending: Option<(i64, Pending<ClipDocument>)>,
     wake: Wake,
 }
@@ -71,6 +83,9 @@ impl Session {
             library,
             clip: None,
             documents: HashMap::new(),
+            timer: FrameTimer::default(),
+            readers: Readers::default(),
+            signing_in: None,
             document_pending: None,
             wake,
         }
@@ -101,6 +116,14 @@ impl Session {
         }
         if let Some(clip) = &mut self.clip {
             clip.poll(notices);
+        }
+        self.readers.poll(notices);
+        if let Some(answer) = self.signing_in.as_ref().and_then(Pending::try_take) {
+            self.signing_in = None;
+            match answer {
+                Ok(annotator) => self.choose_annotator(annotator),
+                Err(error) => notices.error(error.to_string()),
+            }
         }
         for event in self.store.take_events() {
             self.store_event(event, notices);
@@ -162,11 +185,29 @@ impl Session {
             self.task = contour_task(meta, &annotator.name);
         }
         self.documents.clear();
+        self.timer = FrameTimer::default();
+        self.library.set_viewer(
+            &self.store,
+            Some((annotator.id, annotator.role == Role::Annotator)),
+            &self.task.structures,
+        );
         self.annotator = Some(annotator);
         if let Some(record) = self.clip.as_ref().map(|c| c.record.clone()) {
             self.request_document(&record);
         }
-        self.library.refresh(&self.store, &self.task.structures);
+        self.request_readers();
+    }
+
+    /// Checks a passphrase on the store thread; the person works once it holds.
+    pub fn sign_in(&mut self, name: String, passphrase: String) {
+        self.signing_in = Some(
+            self.store
+                .read(move |project| project.sign_in(&name, Some(&passphrase))),
+        );
+    }
+
+    pub fn is_signing_in(&self) -> bool {
+        self.signing_in.is_some()
     }
 
     /// Shows `record` in the viewer.
@@ -186,6 +227,28 @@ impl Session {
         if !self.documents.contains_key(&record.id) {
             self.request_document(record);
         }
+        self.request_readers();
+    }
+
+    /// Reads what the annotator may see of the others' work on the clip.
+    fn request_readers(&mut self) {
+        if let (Some(annotator), Some(clip)) = (&self.annotator, &self.clip) {
+            self.readers
+                .request(&self.store, annotator.id, clip.record.id);
+        }
+    }
+
+    /// What the Readers section needs: the viewer's role, the frame on
+    /// screen, and the viewer's own outline of each structure on it.
+    pub fn reading_context(&self) -> Option<(Role, u32, OwnOutlines)> {
+        let annotator = self.annotator.as_ref()?;
+        let frame = self.clip.as_ref()?.playback.frame;
+        let own = self.document().map_or_else(Vec::new, |d| {
+            d.frame_contours(frame)
+                .map(|(target, c)| (target.to_string(), c.points.clone()))
+                .collect()
+        });
+        Some((annotator.role, frame, own))
     }
 
     fn request_document(&mut self, record: &ClipRecord) {
@@ -221,6 +284,41 @@ impl Session {
     }
 
     /// Runs an edit on the clip's document and queues its writes.
+    /// Feeds the active-time clock of the frame on screen (see [`FrameTimer`]).
+    pub fn observe_activity(&mut self, input: bool) {
+        let on_screen = self
+            .clip
+            .as_ref()
+            .filter(|_| self.annotator.is_some())
+            .map(|c| (c.record.id, c.playback.frame));
+        self.timer
+            .observe(on_screen, input, std::time::Instant::now());
+    }
+
+    /// Accepts (submits) the frame's contours and records the active time
+    /// spent on it, and whether it started from a model proposal.
+    pub fn submit_frame(&mut self, frame: u32) {
+        let Some(clip_id) = self.clip.as_ref().map(|c| c.record.id) else {
+            return;
+        };
+        let with_proposal = self.documents.get(&clip_id).is_some_and(|d| {
+            d.frame_contours(frame)
+                .any(|(_, c)| c.model_version_id.is_some() || c.is_proposal())
+        });
+        self.edit(|d| d.accept_frame(frame));
+        if let (Some(annotator), Some(active)) =
+            (self.annotator.as_ref(), self.timer.take(clip_id, frame))
+        {
+            self.store.write(Mutation::RecordFrameTime {
+                annotator_id: annotator.id,
+                clip_id,
+                frame,
+                active_ms: active.as_millis() as u64,
+                with_proposal,
+            });
+        }
+    }
+
     pub fn edit(&mut self, change: impl FnOnce(&mut ClipDocument) -> Vec<Persist>) {
         let Some(clip_id) = self.clip.as_ref().map(|c| c.record.id) else {
             return;
@@ -274,6 +372,7 @@ impl Session {
             })
         }));
         self.library.reload(&self.store, &self.task.structures);
+        self.request_readers();
     }
 }
 
@@ -315,3 +414,21 @@ fn contour_task(meta: &ProjectMeta, annotator: &str) -> ContourTask {
         None => default_task(),
     }
 }
+
+/// Whether the person did something this frame: a key, a click, a scroll or
+/// a drag (hovering is not work).
+pub fn is_activity(input: &egui::InputState) -> bool {
+    input.pointer.is_decidedly_dragging()
+        || input.events.iter().any(|event| {
+            matches!(
+                event,
+                egui::Event::Key { pressed: true, .. }
+                    | egui::Event::PointerButton { pressed: true, .. }
+                    | egui::Event::MouseWheel { .. }
+                    | egui::Event::Text(_)
+            )
+        })
+}
+
+/// The viewer's own outline of each structure on a frame, by structure.
+pub type OwnOutlines = Vec<(String, Vec<Point>)>;

@@ -48,6 +48,18 @@ impl EchoLabelApp {
             {
                 commands.send(Command::Do(learning));
             }
+            for (action, shown) in [
+                (Action::ToggleStudy, self.study.open),
+                (Action::ToggleAgreement, self.study.agreement.open),
+            ] {
+                if ui
+                    .add_enabled(open, egui::Button::selectable(shown, action.spec().name))
+                    .on_hover_text(action.spec().help)
+                    .clicked()
+                {
+                    commands.send(Command::Do(action));
+                }
+            }
             ui.menu_button("Help", |ui| Action::Help.menu_item(ui, true, commands));
             ui.separator();
             if let Some(session) = &self.session {

@@ -14,7 +14,7 @@ use crate::export::{ExportFormat, ExportRequest, Filters, export};
 use crate::geometry::class_contours;
 use crate::model::config::CAMUS_CLASSES;
 use crate::store::{
-    AnnotationStatus, ContourKey, Geometry, ImportOptions, KeyFrameKind, Project, Role, SetBy,
+    AnnotationStatus, ContourKey, Geometry, ImportOptions, KeyFrameKind, Project, SetBy,
     import_folder,
 };
 
@@ -47,15 +47,17 @@ pub fn run(args: &ExportBenchArgs) -> anyhow::Result<ExitCode> {
     crate::phantom::write_clip(&clips, &clip, 7, 0)?;
     let root = scratch.0.join("project");
     let mut project = Project::open_or_create(&root)?;
+    let author = project.bootstrap_admin("Bench")?;
     import_folder(
         &mut project,
+        author,
         &clips,
         "bench",
         &ImportOptions::default(),
         |_, _, _| {},
         &AtomicBool::new(false),
     )?;
-    annotate(&mut project, &clip)?;
+    annotate(&mut project, author, &clip)?;
     let (rows, cols) = (clip.params.rows, clip.params.cols);
     println!(
         "export of one {frames}-frame {cols}×{rows} clip, 3 structures on every frame, median of {repeat} ({cores} cores)",
@@ -114,9 +116,12 @@ fn long_phantom(frames: usize) -> anyhow::Result<crate::phantom::PhantomClip> {
     anyhow::bail!("no phantom clip is {frames} frames long (they have 20–90)")
 }
 
-/// Every frame's truth as one annotator's submitted contours, and ED/ES.
-fn annotate(project: &mut Project, clip: &crate::phantom::PhantomClip) -> anyhow::Result<()> {
-    let author = project.upsert_annotator("Bench", Role::Annotator, &[])?;
+/// Every frame's truth as the bench admin's submitted contours, and ED/ES.
+fn annotate(
+    project: &mut Project,
+    author: i64,
+    clip: &crate::phantom::PhantomClip,
+) -> anyhow::Result<()> {
     let record = project.clips(None)?.remove(0);
     let classes: Vec<String> = CAMUS_CLASSES.iter().map(|c| c.to_string()).collect();
     let (w, h) = (clip.params.cols as usize, clip.params.rows as usize);
@@ -144,7 +149,7 @@ fn annotate(project: &mut Project, clip: &crate::phantom::PhantomClip) -> anyhow
         (KeyFrameKind::EndSystole, &clip.truth.end_systole),
     ] {
         if let Some(&frame) = frames.iter().find(|&&f| f <= last) {
-            project.set_key_frame(record.id, kind, frame, SetBy::Human, None, None)?;
+            project.set_key_frame(record.id, kind, frame, SetBy::Human, author, None)?;
         }
     }
     Ok(())

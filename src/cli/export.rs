@@ -119,11 +119,14 @@ pub struct ImportAnnotationsArgs {
     /// Tracing tolerance in pixels (0: the contour's fill is exactly the mask).
     #[arg(long, default_value_t = DEFAULT_TOLERANCE)]
     pub tolerance: f32,
+    #[command(flatten)]
+    pub acting: super::acting::ActingArgs,
 }
 
 pub fn run_import(args: &ImportAnnotationsArgs) -> anyhow::Result<ExitCode> {
     let mut project = Project::open(&args.project)?;
     let request = LabelImportRequest {
+        by: args.acting.sign_in(&mut project)?,
         path: args.path.clone(),
         format: args.format,
         annotator: args.annotator.clone(),

@@ -1,6 +1,7 @@
 //! The headless command line: `echolabel <subcommand>`. With no subcommand the
 //! binary opens the desktop app instead.
 
+mod acting;
 mod agreement;
 mod bench;
 mod bench_export;
@@ -14,6 +15,7 @@ mod predict;
 mod project;
 mod round;
 mod simulate;
+mod study;
 mod train;
 
 use std::process::ExitCode;
@@ -69,8 +71,13 @@ pub enum Command {
     Search(project::SearchArgs),
     /// Progress per collection and annotator.
     Report(project::ReportArgs),
-    /// Set up a study: annotators, task templates, assignments.
-    Study(project::StudyArgs),
+    /// Set up a study: annotators, passphrases, task templates, assignments, blind collections.
+    Study(study::StudyArgs),
+    /// Build the consensus annotation (STAPLE or majority vote) of every frame
+    /// and structure with two or more people's finished contours.
+    Consensus(study::ConsensusArgs),
+    /// List people's submitted work waiting for review, or accept or return one annotation.
+    Review(study::ReviewArgs),
     /// How much annotators agree: Dice, Hausdorff and mean contour distance (mm)
     /// per pair and against the STAPLE consensus, STAPLE sensitivity/specificity.
     Agreement(agreement::AgreementArgs),
@@ -130,7 +137,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import(args) => project::import(&args),
         Command::Search(args) => project::search(&args),
         Command::Report(args) => project::report(&args),
-        Command::Study(args) => project::study(&args),
+        Command::Study(args) => study::study(&args),
+        Command::Consensus(args) => study::consensus(&args),
+        Command::Review(args) => study::review(&args),
         Command::Agreement(args) => agreement::run(&args),
         Command::Export(args) => export::run_export(&args),
         Command::ImportAnnotations(args) => export::run_import(&args),

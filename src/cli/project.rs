@@ -1,15 +1,12 @@
-//! Project commands: import, search, report, and the study set-up
-//! (annotators, task templates, assignments).
+//! Project commands: import, search and report (the study set-up is in
+//! `study`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 use crate::store::key::KeyRing;
 use crate::store::{
-    AnnotationKind, AnnotationStatus, ImportOptions, Project, Role, SearchQuery, Source,
-    import_folder, progress_report,
+    AnnotationStatus, ImportOptions, Project, SearchQuery, Source, import_folder, progress_report,
 };
 
 #[derive(Debug, clap::Args)]
@@ -31,6 +28,8 @@ pub struct ImportArgs {
     /// Default: ECHOLABEL_PATIENT_KEY, else the project's own key there.
     #[arg(long, value_name = "FILE")]
     pub patient_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub acting: super::acting::ActingArgs,
 }
 
 pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
@@ -42,8 +41,10 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let options = ImportOptions {
         copy_into_project: args.copy,
     };
+    let by = args.acting.sign_in(&mut project)?;
     let summary = import_folder(
         &mut project,
+        by,
         &args.folder,
         &args.collection,
         &options,
@@ -165,6 +166,10 @@ pub struct ReportArgs {
     /// Print a JSON array instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Report the median active time per frame of each annotator, with and
+    /// without a model proposal, instead of progress.
+    #[arg(long)]
+    pub times: bool,
 }
 
 const REPORT_HEADER: [&str; 8] = [
@@ -180,6 +185,9 @@ const REPORT_HEADER: [&str; 8] = [
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let project = Project::open(&args.project)?;
+    if args.times {
+        return report_times(&project, args);
+    }
     let rows = progress_report(&project)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -241,65 +249,33 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Debug, clap::Subcommand)]
-pub enum StudyCommand {
-    /// Add an annotator (or update the role and expertise of one).
-    Annotator {
-        name: String,
-        #[arg(long, default_value = "annotator")]
-        role: Role,
-        /// Comma-separated expertise tags.
-        #[arg(long, value_delimiter = ',')]
-        expertise: Vec<String>,
-    },
-    /// Add a task template (or replace the items of one).
-    Template {
-        name: String,
-        /// contour, label, keypoint or measurement.
-        #[arg(long)]
-        kind: AnnotationKind,
-        /// Comma-separated structures, labels, keypoints or measurements.
-        #[arg(long, value_delimiter = ',', required = true)]
-        items: Vec<String>,
-    },
-    /// Assign a collection to an annotator with a template.
-    Assign {
-        #[arg(long)]
-        collection: String,
-        #[arg(long)]
-        template: String,
-        #[arg(long)]
-        annotator: String,
-    },
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StudyArgs {
-    #[arg(long)]
-    pub project: PathBuf,
-    #[command(subcommand)]
-    pub command: StudyCommand,
-}
-
-pub fn study(args: &StudyArgs) -> anyhow::Result<ExitCode> {
-    let mut project = Project::open(&args.project)
-        .with_context(|| "create the project first with `echolabel import`")?;
-    match &args.command {
-        StudyCommand::Annotator {
-            name,
-            role,
-            expertise,
-        } => {
-            project.upsert_annotator(name, *role, expertise)?;
+/// `report --times`: the median active time per frame.
+fn report_times(project: &Project, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let rows = project.frame_time_report()?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if args.csv {
+        let mut writer = csv::Writer::from_writer(std::io::stdout());
+        for row in &rows {
+            writer.serialize(row)?;
         }
-        StudyCommand::Template { name, kind, items } => {
-            project.upsert_template(name, *kind, items)?;
+        writer.flush()?;
+    } else {
+        println!(
+            "{:<24} {:<16} {:>7} {:>16}",
+            "annotator", "start", "frames", "median s/frame"
+        );
+        for row in &rows {
+            let start = if row.with_proposal {
+                "model proposal"
+            } else {
+                "manual"
+            };
+            println!(
+                "{:<24} {:<16} {:>7} {:>16.1}",
+                row.annotator, start, row.frames, row.median_seconds
+            );
         }
-        StudyCommand::Assign {
-            collection,
-            template,
-            annotator,
-        } => project.assign(collection, template, annotator)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,8 @@
 //! annotator against the consensus.
 
 mod agreement;
+mod build;
+mod key_frames;
 mod staple;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use agreement::{Agreement, agreement};
+pub use build::{BuildSummary, CONSENSUS_TOLERANCE, build_all, build_consensus};
+pub use key_frames::{KeyFrameConsensus, key_frame_consensus};
 pub use staple::{Staple, majority_vote, staple};
 
 use crate::geometry::{Mask, Point, fill};
@@ -49,10 +53,28 @@ pub struct AnnotatorRow {
     pub mean_staple_specificity: f64,
 }
 
+/// One person's ED or ES mark against the median of everyone's in its cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyFrameRow {
+    pub clip: String,
+    pub sop_instance_uid: String,
+    pub kind: crate::store::KeyFrameKind,
+    pub cycle: usize,
+    pub annotator: String,
+    pub frame: u32,
+    pub consensus_frame: u32,
+    /// Positive when the annotator marked later than the consensus.
+    pub difference_frames: i64,
+    /// The same in milliseconds, when the clip gives its frame time.
+    pub difference_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgreementReport {
     pub pairs: Vec<PairRow>,
     pub annotators: Vec<AnnotatorRow>,
+    /// ED/ES marks of cycles marked by two or more people.
+    pub key_frames: Vec<KeyFrameRow>,
 }
 
 /// Each author's outline of one structure on one frame.
@@ -87,6 +109,24 @@ pub fn project_agreement(project: &Project) -> Result<AgreementReport, StoreErro
             }
         }
         let name = format!("clip{:04}", clip.id);
+        for cycle in key_frame_consensus(&project.key_frames(clip.id)?) {
+            if cycle.marks.len() < 2 {
+                continue;
+            }
+            for (annotator, frame, difference) in &cycle.marks {
+                report.key_frames.push(KeyFrameRow {
+                    clip: name.clone(),
+                    sop_instance_uid: clip.sop_instance_uid.clone(),
+                    kind: cycle.kind,
+                    cycle: cycle.cycle,
+                    annotator: annotator.clone(),
+                    frame: *frame,
+                    consensus_frame: cycle.frame,
+                    difference_frames: *difference,
+                    difference_ms: clip.frame_time_ms.map(|ms| ms * *difference as f64),
+                });
+            }
+        }
         for ((frame, structure), outlines) in groups.into_iter().filter(|(_, o)| o.len() >= 2) {
             let row = |a: &str, b: &str, agreement: Agreement| PairRow {
                 clip: name.clone(),

@@ -103,7 +103,8 @@ impl ClipDocument {
         }
     }
 
-    /// Reads the annotator's own contours and every key frame of the clip.
+    /// Reads the annotator's own contours and key frames (their set of
+    /// marks, with the model's proposals made for them).
     pub fn load(
         project: &Project,
         clip_id: i64,
@@ -131,13 +132,13 @@ impl ClipDocument {
                 );
             }
         }
-        for key in project.key_frames(clip_id)? {
+        for key in project.key_frames_of(clip_id, author_id)? {
             document.key_frames.insert(
                 (key.frame, key.kind),
                 KeyFrameMark {
                     kind: key.kind,
                     frame: key.frame,
-                    author: key.author,
+                    author: (key.set_by == SetBy::Human).then_some(key.author),
                     set_by: key.set_by,
                     model_version_id: key.model_version_id,
                 },
@@ -421,6 +422,7 @@ impl ClipDocument {
                                 clip_id,
                                 kind: *kind,
                                 frame: *frame,
+                                owner_id: Some(author_id),
                                 model_version_id: mark.model_version_id,
                             },
                             Writes::Exact => Persist::SetKeyFrame {
@@ -429,6 +431,7 @@ impl ClipDocument {
                                 frame: *frame,
                                 set_by: mark.set_by,
                                 author_id: (mark.set_by == SetBy::Human).then_some(author_id),
+                                owner_id: Some(author_id),
                                 model_version_id: mark.model_version_id,
                             },
                         }]

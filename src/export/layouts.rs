@@ -547,11 +547,13 @@ fn spacing(clip: &ClipSelection) -> (f32, f32) {
         .map_or((1.0, 1.0), |(x, y)| (x as f32, y as f32))
 }
 
-/// The first key frame of `kind` the set has contours on.
+/// The first key frame of `kind` the set has contours on: the set's author's
+/// own marks first, then anyone's (a consensus set has no marks of its own).
 fn key_frame(clip: &ClipSelection, set: &LabelSet, kind: KeyFrameKind) -> Option<u32> {
-    clip.key_frames
-        .iter()
-        .filter(|k| k.kind == kind)
+    let marks = || clip.key_frames.iter().filter(|k| k.kind == kind);
+    marks()
+        .filter(|k| k.author == set.author)
+        .chain(marks())
         .map(|k| k.frame)
         .find(|frame| set.contours.contains_key(frame))
 }

@@ -187,16 +187,20 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
     let mut structures = BTreeSet::new();
     for clip in project.clips(collection)? {
         let key_frames = project.key_frames(clip.id)?;
-        let key_frame_set: BTreeSet<u32> = key_frames.iter().map(|k| k.frame).collect();
+        // A person's contours count as key-frame contours on their own marks;
+        // a consensus on anyone's.
+        let marked = |a: &Annotation| {
+            key_frames
+                .iter()
+                .any(|k| k.frame == a.frame && (filters.consensus || k.author_id == a.author_id))
+        };
         let annotations: Vec<Annotation> = project
             .annotations(clip.id, None)?
             .into_iter()
             .filter(|a| (a.source == Source::Consensus) == filters.consensus)
             .filter(|a| annotator.is_none_or(|id| a.author_id == id))
             .filter(|a| filters.statuses.iter().any(|s| s.admits(a)))
-            .filter(|a| {
-                filters.frames == FrameFilter::Annotated || key_frame_set.contains(&a.frame)
-            })
+            .filter(|a| filters.frames == FrameFilter::Annotated || marked(a))
             .collect();
         if annotations.is_empty() {
             continue;

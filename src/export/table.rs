@@ -163,7 +163,7 @@ impl Tables {
         let (path, writer) = &mut self.key_frames;
         let mut key_frames = 0;
         for key in &clip.key_frames {
-            if annotator.is_some_and(|name| key.author.as_deref() != Some(name)) {
+            if annotator.is_some_and(|name| key.author != name) {
                 continue;
             }
             let model = match key.model_version_id {
@@ -178,7 +178,7 @@ impl Tables {
                     &key.frame.to_string(),
                     &time(key.frame),
                     key.set_by.as_str(),
-                    key.author.as_deref().unwrap_or_default(),
+                    &key.author,
                     &model,
                 ])
                 .map_err(|e| table_error(path, e))?;

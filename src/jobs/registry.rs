@@ -30,11 +30,15 @@ pub enum JobKind {
     UncertaintyMap,
     /// Writing annotations out of the project.
     Export,
+    /// Comparing the readers of every frame (agreement figures).
+    Agreement,
+    /// Building the consensus annotations.
+    Consensus,
 }
 
 impl JobKind {
     /// Every kind, in declaration order.
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 11] = [
         JobKind::Demo,
         JobKind::Import,
         JobKind::DeviceProbe,
@@ -44,6 +48,8 @@ impl JobKind {
         JobKind::KeyFrameProposal,
         JobKind::UncertaintyMap,
         JobKind::Export,
+        JobKind::Agreement,
+        JobKind::Consensus,
     ];
 
     /// What the user reads for a job of this kind.
@@ -58,13 +64,16 @@ impl JobKind {
             JobKind::KeyFrameProposal => "Finding ED and ES",
             JobKind::UncertaintyMap => "Reading the uncertainty map",
             JobKind::Export => "Exporting",
+            JobKind::Agreement => "Comparing readers",
+            JobKind::Consensus => "Building consensus",
         }
     }
 
     /// Whether a job of this kind must wait while one of `running` runs
     /// (the relation is symmetric): one job per kind, except uncertainty
     /// maps; training and a round (which trains first) exclude each other;
-    /// so do the two proposals (one model request per clip at a time).
+    /// so do the two proposals (one model request per clip at a time), and
+    /// agreement and consensus (the figures would compare a half-built set).
     pub fn excludes(self, running: JobKind) -> bool {
         use JobKind::*;
         match (self, running) {
@@ -72,6 +81,7 @@ impl JobKind {
             (a, b) if a == b => true,
             (Training, Round) | (Round, Training) => true,
             (ContourProposal, KeyFrameProposal) | (KeyFrameProposal, ContourProposal) => true,
+            (Agreement, Consensus) | (Consensus, Agreement) => true,
             _ => false,
         }
     }
@@ -309,14 +319,15 @@ mod tests {
         }
         assert!(Training.excludes(Round));
         assert!(ContourProposal.excludes(KeyFrameProposal));
+        assert!(Agreement.excludes(Consensus));
         let clashing = JobKind::ALL
             .iter()
             .flat_map(|a| JobKind::ALL.iter().map(move |b| (*a, *b)))
             .filter(|(a, b)| a != b && a.excludes(*b))
             .count();
         assert_eq!(
-            clashing, 4,
-            "only the two pairs (both ways) clash across kinds"
+            clashing, 6,
+            "only the three pairs (both ways) clash across kinds"
         );
         assert!(!Training.excludes(ContourProposal));
         assert!(!Import.excludes(Demo));

@@ -21,7 +21,8 @@ use crate::geometry::{Mask, region_contours};
 use crate::model::config::CAMUS_CLASSES;
 use crate::model::dataset::{DatasetError, read_volume, volume_dims};
 use crate::store::{
-    AnnotationStatus, ClipRecord, ContourKey, Geometry, KeyFrameKind, Project, Role, StoreError,
+    AnnotationStatus, ClipRecord, ContourKey, Geometry, KeyFrameKind, Permission, Project, Role,
+    StoreError,
 };
 
 /// The tolerance, in pixels, contours are traced at by default: the one
@@ -74,6 +75,8 @@ impl std::str::FromStr for LabelFormat {
 /// What to import.
 #[derive(Debug, Clone)]
 pub struct LabelImportRequest {
+    /// The admin importing (importing is for an admin).
+    pub by: i64,
     /// A folder of label files, or one file.
     pub path: PathBuf,
     pub format: LabelFormat,
@@ -153,6 +156,7 @@ pub fn import_labels(
     mut progress: impl FnMut(usize, usize, &Path),
     cancel: &AtomicBool,
 ) -> Result<LabelImportSummary, LabelImportError> {
+    project.require(request.by, Permission::Administer, "import labels")?;
     let folder = if request.path.is_dir() {
         request.path.clone()
     } else {
@@ -277,7 +281,8 @@ fn store(
     let author = match *author_id {
         Some(id) => id,
         None => {
-            let id = project.upsert_annotator(&request.annotator, Role::Annotator, &[])?;
+            let id =
+                project.upsert_annotator(request.by, &request.annotator, Role::Annotator, &[])?;
             *author_id = Some(id);
             added = true;
             id

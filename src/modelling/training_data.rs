@@ -5,7 +5,8 @@
 //!
 //! A frame joins only when one author drew every structure the model
 //! predicts: a missing structure would otherwise teach the model that it is
-//! background.
+//! background. When several people labelled a frame, the project's
+//! [`TrainingLabels`] setting picks whose set trains ([`choose_label_sets`]).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,10 @@ use crate::dicom::Clip;
 use crate::geometry;
 use crate::model::ModelConfig;
 use crate::model::dataset::LabelledFrame;
-use crate::store::{Annotation, AnnotationKind, AnnotationStatus, Project, Source, StoreError};
+use crate::store::{
+    Annotation, AnnotationKind, AnnotationStatus, LastResort, Project, Source, StoreError,
+    TrainingLabels,
+};
 
 #[derive(Debug, Default)]
 pub struct ProjectFrames {
@@ -48,6 +52,7 @@ pub fn project_frames(
     config: &ModelConfig,
     include_pseudo_labels: bool,
 ) -> Result<ProjectFrames, StoreError> {
+    let policy = project.training_labels()?;
     let mut out = ProjectFrames::default();
     for (index, clip) in project.clips(None)?.iter().enumerate() {
         let usable: Vec<Annotation> = project
@@ -66,22 +71,21 @@ pub fn project_frames(
                 continue;
             }
         };
-        // Per frame and author: the annotation of each structure.
-        let mut sets: BTreeMap<(u32, i64), Vec<&Annotation>> = BTreeMap::new();
-        for annotation in &usable {
-            sets.entry((annotation.frame, annotation.author_id))
-                .or_default()
-                .push(annotation);
-        }
+        let (width, height) = (clip.cols as usize, clip.rows as usize);
+        let complete = |set: &[&Annotation]| class_mask(config, set, width, height).is_some();
+        let chosen = choose_label_sets(&usable, &policy, &complete);
+        // Frames some complete set would have trained, had the setting allowed it.
+        let mut left_out: std::collections::BTreeSet<u32> =
+            choose_label_sets(&usable, &TrainingLabels::default(), &complete)
+                .into_keys()
+                .filter(|frame| !chosen.contains_key(frame))
+                .collect();
         let mut frames_done = std::collections::HashSet::new();
-        let mut incomplete = std::collections::BTreeSet::new();
-        for ((frame, _), set) in sets {
-            if frames_done.contains(&frame) {
-                continue;
-            }
-            let Some(labels) = class_mask(config, &set, clip.cols as usize, clip.rows as usize)
-            else {
-                incomplete.insert(frame);
+        let mut incomplete: std::collections::BTreeSet<u32> =
+            usable.iter().map(|a| a.frame).collect();
+        incomplete.retain(|frame| !left_out.contains(frame));
+        for (frame, set) in chosen {
+            let Some(labels) = class_mask(config, &set, width, height) else {
                 continue;
             };
             match decoded.frame(frame) {
@@ -103,6 +107,14 @@ pub fn project_frames(
             }
         }
         incomplete.retain(|frame| !frames_done.contains(frame));
+        left_out.retain(|frame| !frames_done.contains(frame));
+        if !left_out.is_empty() {
+            out.skipped.push(format!(
+                "{}: {} frame(s) left out by the training-label setting ({policy})",
+                path.display(),
+                left_out.len()
+            ));
+        }
         if !incomplete.is_empty() {
             out.skipped.push(format!(
                 "{}: {} frame(s) lack one of the model's structures ({})",
@@ -114,6 +126,70 @@ pub fn project_frames(
     }
     Ok(out)
 }
+
+/// Per frame, the one set of `annotations` (all passing
+/// [`counts_for_training`]) that teaches the model, as `policy` says: the
+/// consensus, else a set a reviewer accepted in full, else the last resort's;
+/// accepted pseudo-labels only where no person's set qualifies. `complete`
+/// says whether a set has everything training needs.
+pub fn choose_label_sets<'a>(
+    annotations: &'a [Annotation],
+    policy: &TrainingLabels,
+    complete: &impl Fn(&[&Annotation]) -> bool,
+) -> BTreeMap<u32, Vec<&'a Annotation>> {
+    let mut sets: BTreeMap<u32, BTreeMap<(u8, i64), Vec<&Annotation>>> = BTreeMap::new();
+    for annotation in annotations {
+        let key = match annotation.source {
+            Source::Consensus => (CONSENSUS, 0),
+            Source::PseudoLabel => (PSEUDO_LABELS, annotation.author_id),
+            Source::Human | Source::Model => (PEOPLE, annotation.author_id),
+        };
+        sets.entry(annotation.frame)
+            .or_default()
+            .entry(key)
+            .or_default()
+            .push(annotation);
+    }
+    let mut chosen = BTreeMap::new();
+    for (frame, by_author) in sets {
+        if let Some((_, set)) = by_author
+            .iter()
+            .filter(|(_, set)| complete(set))
+            .filter_map(|(&(group, author), set)| {
+                tier(policy, group, set).map(|tier| ((tier, author), set))
+            })
+            .min_by_key(|(rank, _)| *rank)
+        {
+            chosen.insert(frame, set.clone());
+        }
+    }
+    chosen
+}
+
+/// A set's place in the order of preference (lower first), or `None` when
+/// the policy leaves it out.
+fn tier(policy: &TrainingLabels, group: u8, set: &[&Annotation]) -> Option<u8> {
+    match group {
+        CONSENSUS => policy.consensus.then_some(0),
+        PSEUDO_LABELS => Some(3),
+        _ if policy.reviewer_accepted
+            && set.iter().all(|a| a.status == AnnotationStatus::Accepted) =>
+        {
+            Some(1)
+        }
+        _ => match &policy.otherwise {
+            LastResort::Anyone => Some(2),
+            LastResort::Annotator(name) if *name == set[0].author => Some(2),
+            LastResort::Annotator(_) | LastResort::Nobody => None,
+        },
+    }
+}
+
+/// Groups of [`choose_label_sets`]: consensus annotations form one set per
+/// frame whoever built them; people's and pseudo-labels go by author.
+const CONSENSUS: u8 = 0;
+const PEOPLE: u8 = 1;
+const PSEUDO_LABELS: u8 = 2;
 
 /// The class mask of one author's contours on a frame
 /// ([`geometry::paint_class_map`]); `None` unless every structure of the

@@ -90,13 +90,17 @@ pub struct ContourKey {
     pub author_id: i64,
 }
 
-/// A key frame of a clip.
+/// A key frame of a clip, in one author's set of marks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyFrame {
     pub kind: KeyFrameKind,
     pub frame: u32,
+    /// A person's mark, or a model's proposal in that person's set.
     pub set_by: SetBy,
-    pub author: Option<String>,
+    /// Whose set the mark is in (the model's pseudo-annotator for marks
+    /// made before key frames had an author and never confirmed).
+    pub author_id: i64,
+    pub author: String,
     pub model_version_id: Option<i64>,
 }
 
@@ -284,7 +288,7 @@ impl Project {
         })
     }
 
-    fn check_frame(&self, clip_id: i64, frame: u32) -> Result<(), StoreError> {
+    pub(super) fn check_frame(&self, clip_id: i64, frame: u32) -> Result<(), StoreError> {
         let clip = self.clip(clip_id)?;
         if frame >= clip.frames {
             return Err(StoreError::Invalid(format!(
@@ -339,26 +343,27 @@ impl Project {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Marks `frame` as a key frame of `kind`. A model's mark never replaces
-    /// a person's on the same frame: that is a [`StoreError::Conflict`].
+    /// Marks `frame` as a key frame of `kind` in `author_id`'s set. A model's
+    /// mark never replaces a person's on the same frame: that is a
+    /// [`StoreError::Conflict`].
     pub fn set_key_frame(
         &mut self,
         clip_id: i64,
         kind: KeyFrameKind,
         frame: u32,
         set_by: SetBy,
-        author_id: Option<i64>,
+        author_id: i64,
         model_version_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.write_key_frame(
+        let mark = KeyFrameWrite {
             clip_id,
             kind,
             frame,
             set_by,
             author_id,
             model_version_id,
-            false,
-        )
+        };
+        self.write_key_frame(&mark, false)
     }
 
     /// Writes a key frame mark exactly as given, even a model's mark over a
@@ -369,83 +374,74 @@ impl Project {
         kind: KeyFrameKind,
         frame: u32,
         set_by: SetBy,
-        author_id: Option<i64>,
+        author_id: i64,
         model_version_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        self.write_key_frame(
+        let mark = KeyFrameWrite {
             clip_id,
             kind,
             frame,
             set_by,
             author_id,
             model_version_id,
-            true,
-        )
+        };
+        self.write_key_frame(&mark, true)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn write_key_frame(
-        &mut self,
-        clip_id: i64,
-        kind: KeyFrameKind,
-        frame: u32,
-        set_by: SetBy,
-        author_id: Option<i64>,
-        model_version_id: Option<i64>,
-        exact: bool,
-    ) -> Result<(), StoreError> {
-        self.check_frame(clip_id, frame)?;
+    fn write_key_frame(&mut self, mark: &KeyFrameWrite, exact: bool) -> Result<(), StoreError> {
+        self.check_frame(mark.clip_id, mark.frame)?;
         self.write(|tx| {
             let written = tx.execute(
-                "INSERT INTO key_frames (clip_id, kind, frame, set_by, author_id, model_version_id)
+                "INSERT INTO key_frames (clip_id, author_id, kind, frame, set_by, model_version_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(clip_id, kind, frame) DO UPDATE SET set_by = excluded.set_by,
-                    author_id = excluded.author_id, model_version_id = excluded.model_version_id,
+                 ON CONFLICT(clip_id, author_id, kind, frame) DO UPDATE SET set_by = excluded.set_by,
+                    model_version_id = excluded.model_version_id,
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                  WHERE ?7 OR key_frames.set_by = 'model' OR excluded.set_by = 'human'",
                 params![
-                    clip_id,
-                    kind,
-                    frame,
-                    set_by,
-                    author_id,
-                    model_version_id,
+                    mark.clip_id,
+                    mark.author_id,
+                    mark.kind,
+                    mark.frame,
+                    mark.set_by,
+                    mark.model_version_id,
                     exact
                 ],
             )?;
             if written == 0 {
                 return Err(StoreError::Conflict(format!(
-                    "the model's {kind} mark on frame {} would replace a person's",
-                    frame + 1
+                    "the model's {} mark on frame {} would replace a person's",
+                    mark.kind,
+                    mark.frame + 1
                 )));
             }
             audit(
                 tx,
-                author_id.map(|a| a.to_string()).as_deref(),
+                Some(&mark.author_id.to_string()),
                 "set",
                 "key_frame",
-                Some(clip_id),
-                &serde_json::json!({ "kind": kind, "frame": frame, "set_by": set_by }),
+                Some(mark.clip_id),
+                &serde_json::json!({ "kind": mark.kind, "frame": mark.frame, "set_by": mark.set_by }),
             )
         })
     }
 
-    /// Removes a key frame mark.
+    /// Removes a key frame mark from `author_id`'s set (nobody else's).
     pub fn clear_key_frame(
         &mut self,
         clip_id: i64,
         kind: KeyFrameKind,
         frame: u32,
-        author_id: Option<i64>,
+        author_id: i64,
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute(
-                "DELETE FROM key_frames WHERE clip_id = ?1 AND kind = ?2 AND frame = ?3",
-                params![clip_id, kind, frame],
+                "DELETE FROM key_frames WHERE clip_id = ?1 AND kind = ?2 AND frame = ?3 AND author_id = ?4",
+                params![clip_id, kind, frame, author_id],
             )?;
             audit(
                 tx,
-                author_id.map(|a| a.to_string()).as_deref(),
+                Some(&author_id.to_string()),
                 "clear",
                 "key_frame",
                 Some(clip_id),
@@ -454,22 +450,48 @@ impl Project {
         })
     }
 
+    /// Every author's key frames of a clip, by frame and author.
     pub fn key_frames(&self, clip_id: i64) -> Result<Vec<KeyFrame>, StoreError> {
+        self.query_key_frames(clip_id, None)
+    }
+
+    /// One author's key frames of a clip, by frame.
+    pub fn key_frames_of(&self, clip_id: i64, author_id: i64) -> Result<Vec<KeyFrame>, StoreError> {
+        self.query_key_frames(clip_id, Some(author_id))
+    }
+
+    fn query_key_frames(
+        &self,
+        clip_id: i64,
+        author_id: Option<i64>,
+    ) -> Result<Vec<KeyFrame>, StoreError> {
         let mut statement = self.conn.prepare(
-            "SELECT k.kind, k.frame, k.set_by, p.name, k.model_version_id FROM key_frames k
-             LEFT JOIN annotators p ON p.id = k.author_id WHERE k.clip_id = ?1 ORDER BY k.frame",
+            "SELECT k.kind, k.frame, k.set_by, k.author_id, p.name, k.model_version_id FROM key_frames k
+             JOIN annotators p ON p.id = k.author_id
+             WHERE k.clip_id = ?1 AND (?2 IS NULL OR k.author_id = ?2) ORDER BY k.frame, p.name",
         )?;
-        let rows = statement.query_map([clip_id], |row| {
+        let rows = statement.query_map(params![clip_id, author_id], |row| {
             Ok(KeyFrame {
                 kind: row.get(0)?,
                 frame: row.get(1)?,
                 set_by: row.get(2)?,
-                author: row.get(3)?,
-                model_version_id: row.get(4)?,
+                author_id: row.get(3)?,
+                author: row.get(4)?,
+                model_version_id: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// One key frame write (the arguments of the two public entry points).
+struct KeyFrameWrite {
+    clip_id: i64,
+    kind: KeyFrameKind,
+    frame: u32,
+    set_by: SetBy,
+    author_id: i64,
+    model_version_id: Option<i64>,
 }
 
 /// The newest human contour annotation for `key`, live or removed.

@@ -45,6 +45,8 @@ pub struct Collection {
     pub name: String,
     pub description: String,
     pub clips: u64,
+    /// Annotators see only their own work on its clips (see [`Project::may_see_others`]).
+    pub blind: bool,
 }
 
 pub(super) const CLIP_COLUMNS: &str = "clips.id, clips.sop_instance_uid, clips.series_instance_uid, clips.study_instance_uid, clips.path, clips.file_size, clips.content_hash, clips.patient_hash, clips.modality, clips.manufacturer, clips.study_date, clips.frames, clips.rows, clips.cols, clips.frame_time_ms, clips.mm_per_pixel_x, clips.mm_per_pixel_y, clips.imported_at";
@@ -74,8 +76,9 @@ pub(super) fn clip_from_row(row: &Row<'_>) -> rusqlite::Result<ClipRecord> {
 }
 
 impl Project {
-    /// The collection called `name`, created if missing.
-    pub fn ensure_collection(&mut self, name: &str) -> Result<i64, StoreError> {
+    /// The collection called `name`, created if missing; for an admin.
+    pub fn ensure_collection(&mut self, by: i64, name: &str) -> Result<i64, StoreError> {
+        self.require(by, super::Permission::Administer, "make collections")?;
         let name = name.trim();
         if name.is_empty() {
             return Err(StoreError::Invalid("a collection needs a name".into()));
@@ -85,7 +88,7 @@ impl Project {
 
     pub fn collections(&self) -> Result<Vec<Collection>, StoreError> {
         let mut statement = self.conn.prepare(
-            "SELECT c.id, c.name, c.description, COUNT(cc.clip_id) FROM collections c
+            "SELECT c.id, c.name, c.description, COUNT(cc.clip_id), c.blind FROM collections c
              LEFT JOIN collection_clips cc ON cc.collection_id = c.id GROUP BY c.id ORDER BY c.name",
         )?;
         let rows = statement.query_map([], |row| {
@@ -94,9 +97,64 @@ impl Project {
                 name: row.get(1)?,
                 description: row.get(2)?,
                 clips: row.get(3)?,
+                blind: row.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Makes a collection blind (or not); for an admin.
+    pub fn set_collection_blind(
+        &mut self,
+        by: i64,
+        collection_id: i64,
+        blind: bool,
+    ) -> Result<(), StoreError> {
+        self.require(by, super::Permission::Administer, "change a collection")?;
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE collections SET blind = ?2 WHERE id = ?1",
+                rusqlite::params![collection_id, blind],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    what: "collection",
+                    name: format!("#{collection_id}"),
+                });
+            }
+            audit(
+                tx,
+                Some(&by.to_string()),
+                "update",
+                "collection",
+                Some(collection_id),
+                &serde_json::json!({ "blind": blind }),
+            )
+        })
+    }
+
+    /// Whether `viewer_id` may see other people's contours and key frames on
+    /// `clip_id`: reviewers and admins always, annotators unless the clip is
+    /// in a blind collection.
+    pub fn may_see_others(&self, viewer_id: i64, clip_id: i64) -> Result<bool, StoreError> {
+        let role: Option<super::Role> = self
+            .conn
+            .query_row(
+                "SELECT role FROM annotators WHERE id = ?1",
+                [viewer_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if role != Some(super::Role::Annotator) {
+            return Ok(role.is_some());
+        }
+        let blind: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM collection_clips cc JOIN collections c ON c.id = cc.collection_id
+             WHERE cc.clip_id = ?1 AND c.blind)",
+            [clip_id],
+            |row| row.get(0),
+        )?;
+        Ok(!blind)
     }
 
     /// Every clip, or those of one collection, ordered by path.

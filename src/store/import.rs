@@ -18,6 +18,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::access::Permission;
 use super::catalog::{Catalogued, add_to_collection, catalogue_clip, collection_id, known};
 use super::key::{is_protected, seal, tag, unseal};
 use super::{DICOM_DIR, Project, StoreError, audit};
@@ -67,15 +68,18 @@ impl std::fmt::Display for ImportSummary {
 
 /// Imports every DICOM candidate under `folder` into collection `collection`.
 /// `progress(done, total, file)` is called before each file; setting `cancel`
-/// stops after the file in hand (what is done stays committed).
+/// stops after the file in hand (what is done stays committed). Importing is
+/// for an admin (`by`).
 pub fn import_folder(
     project: &mut Project,
+    by: i64,
     folder: &Path,
     collection: &str,
     options: &ImportOptions,
     mut progress: impl FnMut(usize, usize, &Path),
     cancel: &AtomicBool,
 ) -> Result<ImportSummary, StoreError> {
+    project.require(by, Permission::Administer, "import clips")?;
     let folder = folder.canonicalize().map_err(|source| StoreError::Io {
         path: folder.to_path_buf(),
         source,

@@ -8,8 +8,11 @@
 //! processes (the app and a CLI job) can share a project: the second writer
 //! waits for the first instead of failing.
 
+mod access;
 mod annotations;
 mod catalog;
+mod consensus;
+mod frame_times;
 mod import;
 pub mod journal;
 pub mod key;
@@ -17,10 +20,13 @@ mod learning;
 mod model;
 mod people;
 mod progress;
+mod readers;
 mod report;
 mod review;
 pub mod schema;
 mod search;
+mod training_labels;
+mod work_review;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,16 +37,22 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 use crate::dicom::PatientSalt;
 use key::{KeyError, KeyRing};
 
+pub use access::{MODEL_ANNOTATOR, Permission};
 pub use annotations::{Annotation, AnnotationEdit, ContourKey, Geometry, KeyFrame, NewAnnotation};
 pub use catalog::{ClipRecord, Collection};
+pub use consensus::{ConsensusInput, ConsensusMethod, ConsensusRecord, NewConsensus};
+pub use frame_times::FrameTimeRow;
 pub use import::{ImportOptions, ImportSummary, import_folder};
 pub use learning::{ModelVersion, NewRound, Round, RoundScore};
 pub use model::{AnnotationKind, AnnotationStatus, KeyFrameKind, Role, SetBy, Source};
-pub use people::{Annotator, Assignment, TaskTemplate};
+pub use people::{Annotator, Assignment, TaskTemplate, WorkUnit};
 pub use progress::ClipProgress;
+pub use readers::OthersWork;
 pub use report::{ProgressRow, progress_report};
 pub use review::PseudoLabelPolicy;
 pub use search::{SearchHit, SearchQuery};
+pub use training_labels::{LastResort, TrainingLabels};
+pub use work_review::{ReturnedWork, ReviewDecision, ReviewRecord};
 
 /// File name of the database inside a project folder.
 pub const DATABASE_FILE: &str = "project.sqlite";
@@ -83,6 +95,16 @@ pub enum StoreError {
     /// meanwhile (hence shared).
     #[error(transparent)]
     NotOpen(Arc<StoreError>),
+    /// An action the person's role does not allow (see [`access`]).
+    #[error("{actor} ({role}) may not {action}: that is for {who}")]
+    Refused {
+        action: String,
+        actor: String,
+        role: Role,
+        who: &'static str,
+    },
+    #[error("wrong passphrase for {name}")]
+    WrongPassphrase { name: String },
     /// The thread that held the project has ended (see `jobs::StoreThread`).
     #[error("the project connection has closed")]
     Closed,

@@ -11,7 +11,7 @@ use super::{Project, StoreError};
 pub struct ClipProgress {
     /// Live contour annotations on the clip, by anyone.
     pub contours: u32,
-    /// ED and ES marks.
+    /// Frames marked ED or ES.
     pub key_frames: u32,
     /// Key frames where every structure has a submitted or accepted contour.
     pub complete_key_frames: u32,
@@ -31,17 +31,21 @@ impl ClipProgress {
 
 impl Project {
     /// The progress of every clip that has any, judged against `structures`
-    /// (the template's items). Clips absent from the map have nothing yet.
+    /// (the template's items): anyone's work, or with `author` only theirs
+    /// (their contours on their own key frames). Clips absent from the map
+    /// have nothing yet.
     pub fn clip_progress(
         &self,
         structures: &[String],
+        author: Option<i64>,
     ) -> Result<HashMap<i64, ClipProgress>, StoreError> {
         let mut progress: HashMap<i64, ClipProgress> = HashMap::new();
         let mut statement = self.conn.prepare(
             "SELECT clip_id, COUNT(*) FROM annotations
-             WHERE kind = 'contour' AND removed_at IS NULL GROUP BY clip_id",
+             WHERE kind = 'contour' AND removed_at IS NULL AND (?1 IS NULL OR author_id = ?1)
+             GROUP BY clip_id",
         )?;
-        for row in statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get(1)?)))? {
+        for row in statement.query_map([author], |row| Ok((row.get::<_, i64>(0)?, row.get(1)?)))? {
             let (clip, count) = row?;
             progress.entry(clip).or_default().contours = count;
         }
@@ -51,11 +55,13 @@ impl Project {
                 (SELECT COUNT(DISTINCT a.target) FROM annotations a
                  WHERE a.clip_id = k.clip_id AND a.frame = k.frame AND a.kind = 'contour'
                    AND a.removed_at IS NULL AND a.status IN ('submitted', 'accepted')
+                   AND (?3 IS NULL OR a.author_id = ?3)
                    AND a.target IN (SELECT value FROM json_each(?1))) = ?2)
-             FROM key_frames k GROUP BY k.clip_id",
+             FROM (SELECT DISTINCT clip_id, frame FROM key_frames WHERE ?3 IS NULL OR author_id = ?3) k
+             GROUP BY k.clip_id",
         )?;
         let rows = statement.query_map(
-            rusqlite::params![structures_json, structures.len() as i64],
+            rusqlite::params![structures_json, structures.len() as i64, author],
             |row| Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?)),
         )?;
         for row in rows {

@@ -9,9 +9,10 @@ use super::{Project, StoreError};
 pub struct ProgressRow {
     pub collection: String,
     pub annotator: String,
-    /// Clips of the collection, when the annotator has an assignment for it (else 0).
+    /// Clips of the collection assigned to the annotator, whole or one by one.
     pub clips_assigned: u64,
-    /// Key frames (ED/ES) marked on those clips: the frames a contour task asks for.
+    /// The annotator's own key frames (ED/ES) on those clips: the frames a
+    /// contour task asks for.
     pub frames_assigned: u64,
     /// Clips and frames with at least one submitted or accepted annotation by the annotator.
     pub clips_annotated: u64,
@@ -25,13 +26,18 @@ pub struct ProgressRow {
 /// Rows for every (collection, annotator) pair with an assignment or an annotation.
 pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError> {
     let mut statement = project.conn.prepare(
-        "WITH pairs AS (
-            SELECT collection_id, annotator_id, MAX(assigned) AS assigned FROM (
-                SELECT collection_id, annotator_id, 1 AS assigned FROM assignments
-                UNION ALL
-                SELECT cc.collection_id, a.author_id, 0 FROM annotations a
-                JOIN collection_clips cc ON cc.clip_id = a.clip_id WHERE a.removed_at IS NULL
-            ) GROUP BY collection_id, annotator_id
+        "WITH assigned_clips AS (
+            SELECT cc.collection_id, s.annotator_id, cc.clip_id FROM assignments s
+            JOIN collection_clips cc ON cc.collection_id = s.collection_id
+            UNION
+            SELECT cc.collection_id, s.annotator_id, s.clip_id FROM clip_assignments s
+            JOIN collection_clips cc ON cc.clip_id = s.clip_id
+        ),
+        pairs AS (
+            SELECT collection_id, annotator_id FROM assigned_clips
+            UNION
+            SELECT cc.collection_id, a.author_id FROM annotations a
+            JOIN collection_clips cc ON cc.clip_id = a.clip_id WHERE a.removed_at IS NULL
         ),
         frame_state AS (
             SELECT cc.collection_id, a.author_id, a.clip_id, a.frame,
@@ -43,11 +49,12 @@ pub fn progress_report(project: &Project) -> Result<Vec<ProgressRow>, StoreError
             GROUP BY cc.collection_id, a.author_id, a.clip_id, a.frame
         )
         SELECT c.name, p.name,
-            CASE WHEN pairs.assigned THEN (SELECT COUNT(*) FROM collection_clips cc
-                WHERE cc.collection_id = pairs.collection_id) ELSE 0 END,
-            CASE WHEN pairs.assigned THEN (SELECT COUNT(*) FROM key_frames k
-                JOIN collection_clips cc ON cc.clip_id = k.clip_id
-                WHERE cc.collection_id = pairs.collection_id) ELSE 0 END,
+            (SELECT COUNT(*) FROM assigned_clips ac WHERE ac.collection_id = pairs.collection_id
+                AND ac.annotator_id = pairs.annotator_id),
+            (SELECT COUNT(DISTINCT k.clip_id || ':' || k.frame) FROM key_frames k
+                JOIN assigned_clips ac ON ac.clip_id = k.clip_id
+                WHERE ac.collection_id = pairs.collection_id AND ac.annotator_id = pairs.annotator_id
+                AND k.author_id = pairs.annotator_id),
             COUNT(DISTINCT CASE WHEN f.annotated THEN f.clip_id END),
             COALESCE(SUM(f.annotated), 0),
             COALESCE(SUM(f.reviewed), 0),

@@ -9,6 +9,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::access::Permission;
 use super::annotations::{ANNOTATION_SELECT, annotation_from_row, insert_revision};
 use super::{Annotation, AnnotationEdit, AnnotationStatus, Project, StoreError};
 
@@ -40,7 +41,35 @@ impl Project {
             .unwrap_or_default())
     }
 
-    pub fn set_pseudo_label_policy(&mut self, policy: PseudoLabelPolicy) -> Result<(), StoreError> {
+    /// Changes the setting; a project setting, so for an admin.
+    pub fn set_pseudo_label_policy(
+        &mut self,
+        by: i64,
+        policy: PseudoLabelPolicy,
+    ) -> Result<(), StoreError> {
+        self.require(by, Permission::Administer, "change project settings")?;
+        self.write_pseudo_label_policy(Some(by), policy)
+    }
+
+    /// The setting as a journal written before roles were enforced asks:
+    /// applied only while the project has no admin (as then), else refused.
+    pub fn set_pseudo_label_policy_unattributed(
+        &mut self,
+        policy: PseudoLabelPolicy,
+    ) -> Result<(), StoreError> {
+        if !self.admins()?.is_empty() {
+            return Err(StoreError::Invalid(
+                "a training-policy change saved before roles were enforced names no one; an admin must make it again".into(),
+            ));
+        }
+        self.write_pseudo_label_policy(None, policy)
+    }
+
+    fn write_pseudo_label_policy(
+        &mut self,
+        by: Option<i64>,
+        policy: PseudoLabelPolicy,
+    ) -> Result<(), StoreError> {
         let value = serde_json::to_string(&policy).expect("enums serialise");
         self.write(|tx| {
             tx.execute(
@@ -49,7 +78,7 @@ impl Project {
             )?;
             super::audit(
                 tx,
-                None,
+                by.map(|by| by.to_string()).as_deref(),
                 "update",
                 "project_setting",
                 None,
@@ -78,7 +107,8 @@ impl Project {
     }
 
     /// Accepts or rejects pseudo-labels in one transaction (all or none);
-    /// returns how many changed. Anything but a pseudo-label is refused.
+    /// returns how many changed. Anything but a pseudo-label is refused, and
+    /// so is anyone but a reviewer or an admin.
     pub fn review_pseudo_labels(
         &mut self,
         ids: &[i64],
@@ -93,6 +123,7 @@ impl Project {
                 "a review accepts or rejects a pseudo-label".into(),
             ));
         }
+        self.require(reviewer_id, Permission::Review, "decide on pseudo-labels")?;
         self.write(|tx| {
             let mut changed = 0;
             for &id in ids {

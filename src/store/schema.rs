@@ -216,8 +216,87 @@ CREATE TRIGGER audit_log_is_append_only_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#;
 
+/// Version 5: multi-expert studies.
+/// - Key frames belong to an author: each person keeps their own ED/ES set,
+///   so one reader's D/S never removes another's. Today's marks keep their
+///   author; a model's mark that no person confirmed (it had no author) goes
+///   to the model's own pseudo-annotator.
+/// - The model's pseudo-annotator is flagged `system`: never a person to
+///   pick, sign in as or assign work to.
+/// - An optional passphrase hash (argon2, PHC string) per annotator.
+/// - Collections may be blind: their annotators see only their own work.
+/// - Single clips can be assigned, beside whole collections.
+/// - A reviewer's decision on a person's annotation, with its comment.
+/// - Consensus annotations record their method, the revision the method
+///   made (a later one is a reviewer's correction) and each input's revision.
+/// - Active editing time per annotator and frame.
+const V5: &str = r#"
+ALTER TABLE annotators ADD COLUMN passphrase_hash TEXT;
+ALTER TABLE annotators ADD COLUMN system INTEGER NOT NULL DEFAULT 0;
+INSERT OR IGNORE INTO annotators (name, role) SELECT 'EchoLabel model', 'annotator'
+    WHERE EXISTS (SELECT 1 FROM key_frames WHERE author_id IS NULL);
+UPDATE annotators SET system = 1 WHERE name = 'EchoLabel model';
+ALTER TABLE collections ADD COLUMN blind INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE clip_assignments (
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    template_id INTEGER NOT NULL REFERENCES task_templates(id),
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (clip_id, template_id, annotator_id)
+);
+CREATE TABLE key_frames_v5 (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    author_id INTEGER NOT NULL REFERENCES annotators(id),
+    kind TEXT NOT NULL CHECK (kind IN ('ED', 'ES')),
+    frame INTEGER NOT NULL CHECK (frame >= 0),
+    set_by TEXT NOT NULL CHECK (set_by IN ('human', 'model')),
+    model_version_id INTEGER REFERENCES model_versions(id),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (clip_id, author_id, kind, frame)
+);
+INSERT INTO key_frames_v5 (clip_id, author_id, kind, frame, set_by, model_version_id, updated_at)
+    SELECT clip_id,
+           COALESCE(author_id, (SELECT id FROM annotators WHERE name = 'EchoLabel model')),
+           kind, frame, set_by, model_version_id, updated_at
+    FROM key_frames;
+DROP TABLE key_frames;
+ALTER TABLE key_frames_v5 RENAME TO key_frames;
+CREATE TABLE annotation_reviews (
+    id INTEGER PRIMARY KEY,
+    annotation_id INTEGER NOT NULL REFERENCES annotations(id),
+    revision INTEGER NOT NULL,
+    reviewer_id INTEGER NOT NULL REFERENCES annotators(id),
+    decision TEXT NOT NULL CHECK (decision IN ('accepted', 'returned')),
+    comment TEXT NOT NULL DEFAULT '',
+    decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX annotation_reviews_by_annotation ON annotation_reviews(annotation_id, id);
+CREATE TABLE consensus (
+    annotation_id INTEGER PRIMARY KEY REFERENCES annotations(id),
+    method TEXT NOT NULL CHECK (method IN ('staple', 'majority')),
+    built_revision INTEGER NOT NULL,
+    built_by INTEGER NOT NULL REFERENCES annotators(id)
+);
+CREATE TABLE consensus_inputs (
+    consensus_id INTEGER NOT NULL REFERENCES annotations(id),
+    input_id INTEGER NOT NULL REFERENCES annotations(id),
+    input_revision INTEGER NOT NULL,
+    PRIMARY KEY (consensus_id, input_id)
+);
+CREATE TABLE frame_times (
+    clip_id INTEGER NOT NULL REFERENCES clips(id),
+    frame INTEGER NOT NULL CHECK (frame >= 0),
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+    active_ms INTEGER NOT NULL CHECK (active_ms >= 0),
+    with_proposal INTEGER NOT NULL DEFAULT 0,
+    submitted_at TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (clip_id, frame, annotator_id)
+);
+"#;
+
 /// Every migration, in order; index + 1 is the version it produces.
-const MIGRATIONS: [&str; 4] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; 5] = [V1, V2, V3, V4, V5];
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -85,7 +85,7 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
     assert_eq!(queried, [1, 2, 3], "MC entropy asks for the highest scores");
 
     // The queue, with an uncertainty map per queued frame.
-    let queue = annotation_queue(&project).unwrap();
+    let queue = annotation_queue(&project, None).unwrap();
     assert_eq!(queue.len(), 3);
     let maps = echolabel::active::round::saved_maps(&root);
     assert_eq!(
@@ -145,7 +145,7 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
     project
         .save_contour(&key, None, &square, AnnotationStatus::Submitted)
         .unwrap();
-    assert!(annotation_queue(&project).unwrap()[0].done);
+    assert!(annotation_queue(&project, None).unwrap()[0].done);
 
     // Review: accepted pseudo-labels teach the model only when asked to.
     let config = ModelConfig::camus(32, 4);
@@ -234,7 +234,7 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
         PseudoLabelPolicy::WhenAccepted
     );
     project
-        .set_pseudo_label_policy(PseudoLabelPolicy::Never)
+        .set_pseudo_label_policy(crate::common::admin_of(&project), PseudoLabelPolicy::Never)
         .unwrap();
     assert_eq!(
         project.pseudo_label_policy().unwrap(),
@@ -246,7 +246,10 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
         .review_pseudo_labels(&rest, ana, AnnotationStatus::Rejected)
         .unwrap();
     project
-        .set_pseudo_label_policy(PseudoLabelPolicy::WhenAccepted)
+        .set_pseudo_label_policy(
+            crate::common::admin_of(&project),
+            PseudoLabelPolicy::WhenAccepted,
+        )
         .unwrap();
     let second = run_round(
         &mut project,
@@ -288,7 +291,7 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
     );
     assert_eq!(second.pseudo_labels, 0);
     assert_eq!(
-        annotation_queue(&project).unwrap()[0].round_id,
+        annotation_queue(&project, None).unwrap()[0].round_id,
         second.round_id
     );
 }
@@ -321,8 +324,10 @@ fn rounds_refuse_ensembles_stop_when_cancelled_and_train_nothing_without_two_lab
     // Without labels on two clips, the round says so and scores with the current model.
     let empty_root = dir.path().join("empty");
     let mut empty = echolabel::store::Project::open_or_create(&empty_root).unwrap();
+    let by = crate::common::admin(&mut empty);
     echolabel::store::import_folder(
         &mut empty,
+        by,
         &dir.path().join("data"),
         "pilot",
         &Default::default(),
@@ -406,9 +411,7 @@ fn a_round_is_stored_whole_with_queried_frames_in_asking_order_and_no_pseudo_lab
     let dir = tempfile::tempdir().unwrap();
     let mut project = labelled_project(&dir.path().join("project"), &dir.path().join("data"));
     let clip = project.clips(None).unwrap()[0].id;
-    let model = project
-        .upsert_annotator(MODEL_ANNOTATOR, echolabel::store::Role::Annotator, &[])
-        .unwrap();
+    let model = project.model_annotator_id().unwrap();
     let pseudo = |frame: u32| NewAnnotation {
         clip_id: clip,
         frame,
@@ -448,7 +451,7 @@ fn a_round_is_stored_whole_with_queried_frames_in_asking_order_and_no_pseudo_lab
         .map(|s| (s.frame, s.rank, s.queried))
         .collect();
     assert_eq!(ranks, [(5, 1, true), (3, 2, true), (7, 3, false)]);
-    let queue = annotation_queue(&project).unwrap();
+    let queue = annotation_queue(&project, None).unwrap();
     assert_eq!(
         queue.iter().map(|e| e.frame).collect::<Vec<_>>(),
         [5, 3],

@@ -20,10 +20,16 @@ pub fn dicom_dir() -> PathBuf {
     shared_data().join("dicom")
 }
 
-/// Runs the built `echolabel` binary.
+/// Who the tests' projects are set up by, in the library ([`admin`]) and on
+/// the command line alike.
+pub const STUDY_ADMIN: &str = "Study admin";
+
+/// Runs the built `echolabel` binary, acting as [`STUDY_ADMIN`] unless the
+/// arguments say `--as` (whatever the machine's login name is).
 pub fn echolabel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_echolabel"))
         .args(args)
+        .env("ECHOLABEL_AS", STUDY_ADMIN)
         .output()
         .expect("the echolabel binary runs")
 }
@@ -55,4 +61,20 @@ pub fn calibrated_region(
         fd(tags::PHYSICAL_DELTA_X, cm_per_pixel),
         fd(tags::PHYSICAL_DELTA_Y, cm_per_pixel),
     ])
+}
+
+/// The project's admin: its first one, or "Study admin" made the first admin
+/// of a project that has none (every study action needs one).
+pub fn admin(project: &mut echolabel::store::Project) -> i64 {
+    let admins = project.admins().unwrap();
+    match admins.first() {
+        Some(name) => project.annotator_id(name).unwrap(),
+        None => project.bootstrap_admin(STUDY_ADMIN).unwrap(),
+    }
+}
+
+/// The id of the project's first admin (it must have one).
+pub fn admin_of(project: &echolabel::store::Project) -> i64 {
+    let admins = project.admins().unwrap();
+    project.annotator_id(&admins[0]).unwrap()
 }

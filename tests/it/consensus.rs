@@ -26,8 +26,10 @@ fn agreement_of_two_offset_circles_is_the_geometry_of_circles() {
     echolabel::phantom::write_dataset(&data, 1, 5, |_, _| {}).unwrap();
     let root = dir.path().join("project");
     let mut project = Project::open_or_create(&root).unwrap();
+    let by = crate::common::admin(&mut project);
     import_folder(
         &mut project,
+        by,
         &data,
         "c",
         &ImportOptions::default(),
@@ -40,7 +42,7 @@ fn agreement_of_two_offset_circles_is_the_geometry_of_circles() {
     let (r, d) = (50.0f32, 6.0f32);
     for (name, dx) in [("Ana", 0.0), ("Ben", d)] {
         let author = project
-            .upsert_annotator(name, Role::Annotator, &[])
+            .upsert_annotator(by, name, Role::Annotator, &[])
             .unwrap();
         project
             .save_contours(

@@ -36,8 +36,10 @@ fn run(args: &[&str]) -> String {
 
 fn import_clips(root: &Path, folder: &Path) -> Project {
     let mut project = Project::open_or_create(root).unwrap();
+    let by = crate::common::admin(&mut project);
     let summary = import_folder(
         &mut project,
+        by,
         folder,
         "phantoms",
         &ImportOptions::default(),
@@ -64,13 +66,14 @@ fn truth_as_png(data: &Path, project: &mut Project, out: &Path) -> usize {
             .find(|c| project.clip_file(c).file_stem().unwrap().to_string_lossy() == stem)
             .unwrap();
         let (ed, es) = (clip.end_diastole[0], clip.end_systole[0]);
+        let marker = crate::common::admin(project);
         project
             .set_key_frame(
                 record.id,
                 KeyFrameKind::EndDiastole,
                 ed,
                 SetBy::Human,
-                None,
+                marker,
                 None,
             )
             .unwrap();
@@ -80,7 +83,7 @@ fn truth_as_png(data: &Path, project: &mut Project, out: &Path) -> usize {
                 KeyFrameKind::EndSystole,
                 es,
                 SetBy::Human,
-                None,
+                marker,
                 None,
             )
             .unwrap();
@@ -547,8 +550,9 @@ fn real_project(dir: &Path) -> (PathBuf, Vec<i64>) {
     }
     let root = dir.join("project");
     let mut project = import_clips(&root, &source);
+    let by = crate::common::admin(&mut project);
     let author = project
-        .upsert_annotator("Anna Reader", Role::Reviewer, &[])
+        .upsert_annotator(by, "Anna Reader", Role::Reviewer, &[])
         .unwrap();
     let mut ids = Vec::new();
     for clip in project.clips(None).unwrap() {
@@ -718,7 +722,10 @@ fn burned_in_text_outside_the_ultrasound_regions_is_blanked_unless_kept() {
     let root = dir.path().join("project");
     let mut project = import_clips(&root, &data);
     let clip = project.clips(None).unwrap().remove(0);
-    let author = project.upsert_annotator("A", Role::Annotator, &[]).unwrap();
+    let by = crate::common::admin(&mut project);
+    let author = project
+        .upsert_annotator(by, "A", Role::Annotator, &[])
+        .unwrap();
     project
         .save_contours(
             &[(

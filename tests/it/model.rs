@@ -256,11 +256,13 @@ fn evaluate_prints_dice_and_hausdorff_per_structure() {
 pub fn labelled_project(root: &Path, data: &Path) -> Project {
     echolabel::phantom::write_dataset(data, 2, 31, |_, _| {}).unwrap();
     let mut project = Project::open_or_create(root).unwrap();
+    let by = crate::common::admin(&mut project);
     let ana = project
-        .upsert_annotator("Ana", Role::Annotator, &[])
+        .upsert_annotator(by, "Ana", Role::Reviewer, &[])
         .unwrap();
     echolabel::store::import_folder(
         &mut project,
+        by,
         data,
         "pilot",
         &Default::default(),

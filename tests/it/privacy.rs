@@ -136,8 +136,10 @@ fn keys(dir: &Path) -> KeyRing {
 }
 
 fn import(project: &mut Project, folder: &Path, copy: bool) -> ImportSummary {
+    let by = crate::common::admin(project);
     import_folder(
         project,
+        by,
         folder,
         "echo",
         &ImportOptions {

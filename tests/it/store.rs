@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use echolabel::store::{
     AnnotationEdit, AnnotationKind, AnnotationStatus, ContourKey, Geometry, ImportOptions,
     KeyFrameKind, NewAnnotation, NewRound, Project, Role, SearchQuery, SetBy, Source, StoreError,
-    import_folder, progress_report, schema,
+    WorkUnit, import_folder, progress_report, schema,
 };
 
 use crate::common::{dicom_dir, echolabel, stdout};
@@ -25,8 +25,10 @@ fn import(
     folder: &Path,
     collection: &str,
 ) -> echolabel::store::ImportSummary {
+    let by = crate::common::admin(project);
     import_folder(
         project,
+        by,
         folder,
         collection,
         &ImportOptions::default(),
@@ -131,8 +133,10 @@ fn import_deduplicates_reports_bad_files_and_resumes_after_interruption() {
     let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
     // Interrupt after three files.
     let cancel = AtomicBool::new(false);
+    let by = crate::common::admin(&mut project);
     let partial = import_folder(
         &mut project,
+        by,
         &dicom_dir(),
         "shared",
         &ImportOptions::default(),
@@ -218,8 +222,10 @@ fn moved_files_are_found_again_and_copies_live_in_the_project() {
 
     let copied_project = dir.path().join("copied");
     let mut copied = Project::open_or_create(&copied_project).unwrap();
+    let by = crate::common::admin(&mut copied);
     import_folder(
         &mut copied,
+        by,
         &moved_dir,
         "echo",
         &ImportOptions {
@@ -246,14 +252,15 @@ fn annotations_of_one_frame_coexist_and_edits_keep_history() {
     let mut project = Project::open_or_create(&dir.path().join("project")).unwrap();
     import(&mut project, &phantoms, "echo");
     let clip = project.clips(None).unwrap()[0].id;
+    let by = crate::common::admin(&mut project);
     let alice = project
-        .upsert_annotator("alice", Role::Annotator, &["sonographer".into()])
+        .upsert_annotator(by, "alice", Role::Annotator, &["sonographer".into()])
         .unwrap();
     let bob = project
-        .upsert_annotator("bob", Role::Reviewer, &[])
+        .upsert_annotator(by, "bob", Role::Reviewer, &[])
         .unwrap();
     let model = project
-        .upsert_annotator("model", Role::Annotator, &[])
+        .upsert_annotator(by, "model", Role::Annotator, &[])
         .unwrap();
     let a = project
         .add_annotation(&annotation(
@@ -329,16 +336,16 @@ fn annotations_of_one_frame_coexist_and_edits_keep_history() {
             KeyFrameKind::EndDiastole,
             0,
             SetBy::Human,
-            Some(alice),
+            alice,
             None,
         )
         .unwrap();
     project
-        .set_key_frame(clip, KeyFrameKind::EndSystole, 9, SetBy::Model, None, None)
+        .set_key_frame(clip, KeyFrameKind::EndSystole, 9, SetBy::Model, alice, None)
         .unwrap();
     let keys = project.key_frames(clip).unwrap();
     assert_eq!(keys.len(), 2);
-    assert_eq!(keys[0].author.as_deref(), Some("alice"));
+    assert_eq!(keys[0].author, "alice");
     assert!(
         project
             .set_key_frame(
@@ -346,7 +353,7 @@ fn annotations_of_one_frame_coexist_and_edits_keep_history() {
                 KeyFrameKind::EndSystole,
                 10_000,
                 SetBy::Human,
-                Some(alice),
+                alice,
                 None
             )
             .is_err()
@@ -370,8 +377,9 @@ fn the_editor_saves_removes_and_restores_a_contour_by_its_key() {
     let root = project_with_a_clip(dir.path());
     let mut project = Project::open(&root).unwrap();
     let clip = project.clips(None).unwrap()[0].id;
+    let by = crate::common::admin(&mut project);
     let author = project
-        .upsert_annotator("sonographer", Role::Annotator, &[])
+        .upsert_annotator(by, "sonographer", Role::Annotator, &[])
         .unwrap();
     let key = ContourKey {
         clip_id: clip,
@@ -449,16 +457,24 @@ fn search_and_report_follow_the_annotations() {
         .map(|h| h.clip.id)
         .collect();
     assert_eq!(echo.len(), 3);
+    let by = crate::common::admin(&mut project);
     let alice = project
-        .upsert_annotator("alice", Role::Annotator, &[])
+        .upsert_annotator(by, "alice", Role::Annotator, &[])
         .unwrap();
     let bob = project
-        .upsert_annotator("bob", Role::Annotator, &[])
+        .upsert_annotator(by, "bob", Role::Annotator, &[])
         .unwrap();
     project
-        .upsert_template("camus", AnnotationKind::Contour, &["lv_endocardium".into()])
+        .upsert_template(
+            by,
+            "camus",
+            AnnotationKind::Contour,
+            &["lv_endocardium".into()],
+        )
         .unwrap();
-    project.assign("echo", "camus", "alice").unwrap();
+    project
+        .assign(by, WorkUnit::Collection("echo"), "camus", "alice")
+        .unwrap();
     project
         .add_annotation(&annotation(
             echo[0],
@@ -515,7 +531,7 @@ fn search_and_report_follow_the_annotations() {
             KeyFrameKind::EndDiastole,
             1,
             SetBy::Human,
-            Some(alice),
+            alice,
             None,
         )
         .unwrap();
@@ -525,7 +541,7 @@ fn search_and_report_follow_the_annotations() {
             KeyFrameKind::EndSystole,
             2,
             SetBy::Human,
-            Some(alice),
+            alice,
             None,
         )
         .unwrap();
@@ -764,8 +780,9 @@ fn writer_process() {
     let name = std::env::var(WRITER_NAME).unwrap();
     let edits: u32 = std::env::var(WRITER_EDITS).unwrap().parse().unwrap();
     let mut project = Project::open(Path::new(&root)).unwrap();
+    let by = crate::common::admin(&mut project);
     let author = project
-        .upsert_annotator(&name, Role::Annotator, &[])
+        .upsert_annotator(by, &name, Role::Annotator, &[])
         .unwrap();
     let clip = project.clips(None).unwrap()[0].clone();
     let mut out = std::io::stdout().lock();
@@ -863,8 +880,9 @@ fn two_processes_write_one_project_at_once() {
     // Meanwhile this process reads and writes too.
     let mut project = Project::open(&root).unwrap();
     let clip = project.clips(None).unwrap()[0].id;
+    let by = crate::common::admin(&mut project);
     let me = project
-        .upsert_annotator("parent", Role::Reviewer, &[])
+        .upsert_annotator(by, "parent", Role::Reviewer, &[])
         .unwrap();
     for frame in 0..20 {
         project
@@ -873,7 +891,7 @@ fn two_processes_write_one_project_at_once() {
                 KeyFrameKind::EndDiastole,
                 frame,
                 SetBy::Human,
-                Some(me),
+                me,
                 None,
             )
             .unwrap();
@@ -900,8 +918,9 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
     let root = project_with_a_clip(dir.path());
     let mut project = Project::open(&root).unwrap();
     let clip = project.clips(None).unwrap()[0].id;
+    let by = crate::common::admin(&mut project);
     let ana = project
-        .upsert_annotator("Ana", Role::Annotator, &[])
+        .upsert_annotator(by, "Ana", Role::Annotator, &[])
         .unwrap();
     let version = project
         .add_model_version(
@@ -989,14 +1008,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
     // A model's ED mark does not replace hers on the same frame (a conflict);
     // hers replaces a model's.
     project
-        .set_key_frame(
-            clip,
-            KeyFrameKind::EndDiastole,
-            3,
-            SetBy::Human,
-            Some(ana),
-            None,
-        )
+        .set_key_frame(clip, KeyFrameKind::EndDiastole, 3, SetBy::Human, ana, None)
         .unwrap();
     assert!(matches!(
         project.set_key_frame(
@@ -1004,7 +1016,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
             KeyFrameKind::EndDiastole,
             3,
             SetBy::Model,
-            None,
+            ana,
             Some(version),
         ),
         Err(StoreError::Conflict(_))
@@ -1015,25 +1027,18 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
             KeyFrameKind::EndSystole,
             4,
             SetBy::Model,
-            None,
+            ana,
             Some(version),
         )
         .unwrap();
     project
-        .set_key_frame(
-            clip,
-            KeyFrameKind::EndSystole,
-            4,
-            SetBy::Human,
-            Some(ana),
-            None,
-        )
+        .set_key_frame(clip, KeyFrameKind::EndSystole, 4, SetBy::Human, ana, None)
         .unwrap();
     let marks = project.key_frames(clip).unwrap();
     assert!(
         marks
             .iter()
-            .all(|m| m.set_by == SetBy::Human && m.author.as_deref() == Some("Ana")),
+            .all(|m| m.set_by == SetBy::Human && m.author == "Ana"),
         "{marks:?}"
     );
 
@@ -1044,7 +1049,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
             KeyFrameKind::EndSystole,
             4,
             SetBy::Model,
-            None,
+            ana,
             Some(version),
         )
         .unwrap();
@@ -1055,7 +1060,7 @@ fn model_proposals_never_take_over_a_persons_contours_or_key_frames() {
         .find(|m| m.kind == KeyFrameKind::EndSystole)
         .unwrap();
     assert_eq!(
-        (es.set_by, es.author, es.model_version_id),
-        (SetBy::Model, None, Some(version))
+        (es.set_by, es.author.as_str(), es.model_version_id),
+        (SetBy::Model, "Ana", Some(version))
     );
 }

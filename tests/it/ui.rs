@@ -348,11 +348,11 @@ fn a_clip_that_cannot_be_read_shows_an_error_and_the_rest_keeps_working() {
     echolabel::phantom::write_dataset(&data, 2, 11, |_, _| {}).unwrap();
     let root = dirs.config.parent().unwrap().join("project");
     let mut project = Project::open_or_create(&root).unwrap();
-    project
-        .upsert_annotator("Ana", echolabel::store::Role::Annotator, &[])
-        .unwrap();
+    project.bootstrap_admin("Ana").unwrap();
+    let by = crate::common::admin(&mut project);
     echolabel::store::import_folder(
         &mut project,
+        by,
         &data,
         "pilot",
         &Default::default(),
@@ -393,10 +393,12 @@ fn an_import_runs_in_the_background_and_reports_bad_files() {
     let root = dirs.config.parent().unwrap().join("project");
     Project::open_or_create(&root)
         .unwrap()
-        .upsert_annotator("Ana", echolabel::store::Role::Annotator, &[])
+        .bootstrap_admin("Ana")
         .unwrap();
     let mut harness = harness(options(&dirs, Some(&root), Some("Ana")));
-    harness.step();
+    wait_until(&mut harness, "Ana to be working", |h| {
+        app(h).session().is_some_and(|s| s.annotator.is_some())
+    });
     let folder = crate::common::dicom_dir();
     harness
         .state_mut()
@@ -657,7 +659,8 @@ fn training_from_the_desktop_stores_a_version_that_then_makes_the_proposals() {
 #[test]
 fn an_active_learning_round_fills_the_queue_and_the_review_grid_from_the_desktop() {
     let dirs = dirs();
-    let mut harness = rendering_harness(options(&dirs, None, Some("Demo sonographer")));
+    // Deciding on pseudo-labels is a reviewer's.
+    let mut harness = rendering_harness(options(&dirs, None, Some("Demo cardiologist")));
     wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
     wait_until(&mut harness, "the model", |h| app(h).model_ready());
     harness.get_by_label("Active learning").click();
@@ -676,7 +679,7 @@ fn an_active_learning_round_fills_the_queue_and_the_review_grid_from_the_desktop
     });
     let (queue, pending) = {
         let project = Project::open(&dirs.demo).unwrap();
-        let queue = echolabel::active::queue::annotation_queue(&project).unwrap();
+        let queue = echolabel::active::queue::annotation_queue(&project, None).unwrap();
         let pending = project.pseudo_labels(&[AnnotationStatus::Draft]).unwrap();
         (queue, pending)
     };
@@ -768,13 +771,13 @@ fn an_active_learning_round_fills_the_queue_and_the_review_grid_from_the_desktop
         .pseudo_labels(&[AnnotationStatus::Rejected])
         .unwrap();
     assert!(rejected.iter().all(|a| (a.clip_id, a.frame) == edited));
-    let sonographer = project.annotator_id("Demo sonographer").unwrap();
+    let reviewer = project.annotator_id("Demo cardiologist").unwrap();
     let mine = project.annotations(edited.0, Some(edited.1)).unwrap();
     assert!(
-        mine.iter().any(|a| a.author_id == sonographer
+        mine.iter().any(|a| a.author_id == reviewer
             && a.target == LV
             && a.status == AnnotationStatus::Draft),
-        "the copy is the sonographer's draft to correct"
+        "the copy is the reviewer's draft to correct"
     );
     assert_eq!(project.rounds().unwrap().len(), 1);
 }

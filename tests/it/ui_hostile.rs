@@ -113,11 +113,11 @@ fn hostile_project(dirs: &crate::ui::Dirs, clips: &[Hostile]) -> PathBuf {
     }
     let root = base.join("project");
     let mut project = Project::open_or_create(&root).unwrap();
-    project
-        .upsert_annotator("Ana", echolabel::store::Role::Annotator, &[])
-        .unwrap();
+    project.bootstrap_admin("Ana").unwrap();
+    let by = crate::common::admin(&mut project);
     let summary = echolabel::store::import_folder(
         &mut project,
+        by,
         &folder,
         "hostile",
         &Default::default(),

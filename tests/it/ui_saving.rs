@@ -245,7 +245,14 @@ fn undo_redo_and_accept_of_model_proposals_are_saved_as_the_screen_shows_them() 
             .propose_contour(&key, None, &geometry, None)
             .unwrap();
         project
-            .set_key_frame(clip, KeyFrameKind::EndDiastole, 0, SetBy::Model, None, None)
+            .set_key_frame(
+                clip,
+                KeyFrameKind::EndDiastole,
+                0,
+                SetBy::Model,
+                author_id,
+                None,
+            )
             .unwrap();
     }
     let mut harness = self::harness(options(&dirs, None, Some(SONOGRAPHER)));

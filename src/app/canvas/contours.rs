@@ -1,6 +1,8 @@
 //! Contour outlines drawn over the frame: every visible structure, dashed
 //! while it is an unchecked model proposal, with vertex handles on the active
-//! one and the pen's polyline in progress.
+//! one and the pen's polyline in progress; beneath them the other readers'
+//! outlines the viewer chose to show (dashed, in each reader's colour) and
+//! the consensus (dotted white).
 
 use eframe::egui::{self, Color32, Pos2, Stroke};
 
@@ -8,6 +10,28 @@ use super::{GRAB_DISTANCE, Viewport};
 use crate::app::tools::{EditorState, Gesture, Tool};
 use crate::editor::ClipDocument;
 use crate::geometry::Point;
+
+/// Other readers' outlines and the consensus, under the viewer's own.
+pub(super) fn draw_others(
+    painter: &egui::Painter,
+    outlines: &[crate::app::readers::Outline],
+    viewport: &Viewport,
+) {
+    for (colour, points, consensus) in outlines {
+        let mut screen: Vec<Pos2> = points
+            .iter()
+            .map(|p| viewport.screen_from_image(*p))
+            .collect();
+        screen.extend(screen.first().copied());
+        let (dash, gap) = if *consensus { (2.0, 3.0) } else { (8.0, 5.0) };
+        painter.extend(egui::Shape::dashed_line(
+            &screen,
+            Stroke::new(if *consensus { 2.5 } else { 1.5 }, *colour),
+            dash,
+            gap,
+        ));
+    }
+}
 
 /// Contour outlines of every visible structure; handles on the active one.
 pub(super) fn draw_contours(

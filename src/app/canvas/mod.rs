@@ -57,6 +57,11 @@ pub fn canvas_ui(
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, Color32::BLACK);
     let waiting_for_annotator = session.annotator.is_none();
+    let others = session.clip.as_ref().map_or_else(Vec::new, |clip| {
+        session
+            .readers
+            .outlines(clip.record.id, clip.playback.frame)
+    });
     let (clip, document) = session.clip_and_document();
     let Some(clip) = clip else {
         painter.text(
@@ -128,6 +133,7 @@ pub fn canvas_ui(
             );
         }
     }
+    contours::draw_others(&painter, &others, &viewport);
     if let Some(document) = document {
         contours::draw_contours(&painter, document, frame, editor, &viewport);
     } else if waiting_for_annotator {

@@ -49,10 +49,13 @@ struct Overview {
     maps: HashMap<(i64, u32), std::path::PathBuf>,
 }
 
-fn read_overview(project: &mut Project) -> Result<Overview, crate::store::StoreError> {
+fn read_overview(
+    project: &mut Project,
+    viewer: Option<i64>,
+) -> Result<Overview, crate::store::StoreError> {
     Ok(Overview {
         rounds: project.rounds()?,
-        queue: annotation_queue(project)?,
+        queue: annotation_queue(project, viewer)?,
         pseudo_labels: project.pseudo_labels(&[
             AnnotationStatus::Draft,
             AnnotationStatus::Accepted,
@@ -120,7 +123,12 @@ impl Learning {
     }
 
     pub fn reload(&mut self, session: &Session) {
-        self.loading = Some(session.store.read(read_overview));
+        let viewer = session.annotator.as_ref().map(|a| a.id);
+        self.loading = Some(
+            session
+                .store
+                .read(move |project| read_overview(project, viewer)),
+        );
     }
 
     /// The saved uncertainty map of a frame, if a round made one.

@@ -70,6 +70,15 @@ impl Learning {
                         ui.weak("Choose who is annotating (Project > Change annotator) to review pseudo-labels.");
                         None
                     }
+                    Tab::Review
+                        if session
+                            .annotator
+                            .as_ref()
+                            .is_some_and(|a| a.role == crate::store::Role::Annotator) =>
+                    {
+                        ui.weak("Deciding on pseudo-labels is for a reviewer or an admin.");
+                        None
+                    }
                     Tab::Review => {
                         let view = ReviewView {
                             pseudo_labels: &overview.pseudo_labels,
@@ -99,7 +108,13 @@ impl Learning {
         policy: PseudoLabelPolicy,
         notices: &mut Notices,
     ) {
-        session.store.write(Mutation::SetPseudoLabelPolicy(policy));
+        let Some(admin) = &session.annotator else {
+            return;
+        };
+        session.store.write(Mutation::ChangePseudoLabelPolicy {
+            by: admin.id,
+            policy,
+        });
         notices.info(match policy {
             PseudoLabelPolicy::WhenAccepted => "Accepted pseudo-labels now join training",
             PseudoLabelPolicy::Never => "Pseudo-labels no longer join training",

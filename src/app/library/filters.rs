@@ -25,8 +25,13 @@ impl Library {
         let in_collection = self
             .collection
             .map(|id| self.members.get(&id).unwrap_or(&empty));
-        self.clips
+        let mine = self.my_work.as_ref().filter(|_| self.only_my_work);
+        let mut visible: Vec<&ClipRecord> = self
+            .clips
             .iter()
+            .filter(|c| {
+                mine.is_none_or(|w| w.assigned.contains(&c.id) || w.returned.contains(&c.id))
+            })
             .filter(|c| in_collection.is_none_or(|set| set.contains(&c.id)))
             .filter(|c| {
                 self.search_hits
@@ -38,7 +43,12 @@ impl Library {
                 StatusFilter::Only(status) => self.status(c.id) == status,
             })
             .filter(|c| text.is_empty() || display_name(c).to_lowercase().contains(&text))
-            .collect()
+            .collect();
+        if mine.is_some() {
+            // Work returned by a reviewer comes first (a stable sort keeps the rest in order).
+            visible.sort_by_key(|c| !self.is_returned(c.id));
+        }
+        visible
     }
 
     /// The clip `step` places from `current` in the visible list.
@@ -56,6 +66,13 @@ impl Library {
     }
 
     pub(super) fn filters_ui(&mut self, ui: &mut egui::Ui, store: &StoreThread) {
+        if self.viewer.is_some() {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.only_my_work, true, "My work")
+                    .on_hover_text("The clips assigned to you, work returned to you first");
+                ui.selectable_value(&mut self.only_my_work, false, "Everything");
+            });
+        }
         let selected_name = self
             .collection
             .and_then(|id| self.collections.iter().find(|c| c.id == id))

@@ -63,6 +63,33 @@ struct LibraryData {
     members: HashMap<i64, HashSet<i64>>,
     clips: Vec<ClipRecord>,
     progress: HashMap<i64, ClipProgress>,
+    my_work: Option<MyWork>,
+}
+
+/// The viewer's worklist: the clips assigned to them, and those with work
+/// a reviewer returned (shown first).
+#[derive(Debug, Clone, Default)]
+struct MyWork {
+    assigned: HashSet<i64>,
+    returned: HashSet<i64>,
+}
+
+fn my_work(
+    project: &crate::store::Project,
+    viewer: i64,
+) -> Result<MyWork, crate::store::StoreError> {
+    let mut assigned = HashSet::new();
+    for clip in project.clips(None)? {
+        if project.is_assigned(viewer, clip.id)? {
+            assigned.insert(clip.id);
+        }
+    }
+    let returned = project
+        .returned_to(viewer)?
+        .iter()
+        .map(|r| r.annotation.clip_id)
+        .collect();
+    Ok(MyWork { assigned, returned })
 }
 
 pub struct Library {
@@ -76,7 +103,13 @@ pub struct Library {
     /// A progress refresh was asked for while one was running.
     refresh_again: Option<Vec<String>>,
     pub selected: Option<i64>,
+    /// The annotator whose own progress colours the clips, and whose worklist "My work" is.
+    viewer: Option<i64>,
+    my_work: Option<MyWork>,
+    /// Which clips are listed: all, a collection's, or the viewer's worklist.
     collection: Option<i64>,
+    /// Show only the viewer's worklist (the annotator's library opens on it).
+    pub only_my_work: bool,
     status_filter: StatusFilter,
     text: String,
     grid: bool,
@@ -100,7 +133,10 @@ impl Library {
             progress_pending: None,
             refresh_again: None,
             selected: None,
+            viewer: None,
+            my_work: None,
             collection: None,
+            only_my_work: false,
             status_filter: StatusFilter::All,
             text: String::new(),
             grid: false,
@@ -116,9 +152,30 @@ impl Library {
         library
     }
 
+    /// Whose library it is: their own progress colours the clips, and an
+    /// annotator's opens on "My work". Reads it again.
+    pub fn set_viewer(
+        &mut self,
+        store: &StoreThread,
+        viewer: Option<(i64, bool)>,
+        structures: &[String],
+    ) {
+        self.viewer = viewer.map(|(id, _)| id);
+        self.only_my_work = viewer.is_some_and(|(_, annotator)| annotator);
+        self.reload(store, structures);
+    }
+
+    /// Whether `clip` has work a reviewer returned to the viewer.
+    pub fn is_returned(&self, clip: i64) -> bool {
+        self.my_work
+            .as_ref()
+            .is_some_and(|w| w.returned.contains(&clip))
+    }
+
     /// Reads collections, clips and progress again.
     pub fn reload(&mut self, store: &StoreThread, structures: &[String]) {
         let structures = structures.to_vec();
+        let viewer = self.viewer;
         self.pending = Some(store.read(move |project| {
             let collections = project.collections()?;
             let mut members = HashMap::new();
@@ -130,7 +187,11 @@ impl Library {
                 collections,
                 members,
                 clips: project.clips(None)?,
-                progress: project.clip_progress(&structures)?,
+                progress: project.clip_progress(&structures, viewer)?,
+                my_work: match viewer {
+                    Some(viewer) => Some(my_work(project, viewer)?),
+                    None => None,
+                },
             })
         }));
         self.thumbnails_started = false;
@@ -143,7 +204,9 @@ impl Library {
             return;
         }
         let structures = structures.to_vec();
-        self.progress_pending = Some(store.read(move |project| project.clip_progress(&structures)));
+        let viewer = self.viewer;
+        self.progress_pending =
+            Some(store.read(move |project| project.clip_progress(&structures, viewer)));
     }
 
     pub fn poll(&mut self, store: &StoreThread, notices: &mut Notices, meta: Option<&ProjectMeta>) {
@@ -155,6 +218,7 @@ impl Library {
                     self.members = data.members;
                     self.clips = data.clips;
                     self.progress = data.progress;
+                    self.my_work = data.my_work;
                 }
                 Err(message) => notices.error(format!("reading the library: {message}")),
             }

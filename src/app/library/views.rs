@@ -24,6 +24,9 @@ impl Library {
                 p.key_frames, p.complete_key_frames, p.contours
             ));
         }
+        if self.is_returned(clip.id) {
+            text.push_str("\na reviewer returned work on this clip to you");
+        }
         if let Some(message) = self.unreadable.get(&clip.id) {
             text.push_str(&format!("\n{message}"));
         }
@@ -38,9 +41,14 @@ impl Library {
                 let (dot, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
                 ui.painter()
                     .circle_filled(dot.center(), 5.0, status.colour());
+                let returned = if self.is_returned(clip.id) {
+                    "  ·  returned"
+                } else {
+                    ""
+                };
                 ui.selectable_label(
                     selected,
-                    format!("{}  ·  {} fr", display_name(clip), clip.frames),
+                    format!("{}  ·  {} fr{returned}", display_name(clip), clip.frames),
                 )
             })
             .inner;

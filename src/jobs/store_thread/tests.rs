@@ -105,26 +105,34 @@ fn a_refused_change_is_set_aside_and_the_later_ones_go_on() {
 #[test]
 fn a_journal_left_by_a_killed_session_is_applied_once_at_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
-    Project::open_or_create(dir.path()).unwrap();
+    let ana = Project::open_or_create(dir.path())
+        .unwrap()
+        .bootstrap_admin("Ana")
+        .unwrap();
+    let change = |policy| Mutation::ChangePseudoLabelPolicy { by: ana, policy };
     // A session that journalled three changes, of which the database
     // took the first, then died.
     let mut journal = Journal::<Mutation>::create(dir.path()).unwrap();
-    let first = journal
+    let first = journal.append(&change(PseudoLabelPolicy::Never)).unwrap();
+    journal
         .append(&Mutation::AddAnnotator { name: "Ana".into() })
         .unwrap();
     journal
-        .append(&Mutation::AddAnnotator { name: "Ben".into() })
+        .append(&Mutation::ReviewPseudoLabels {
+            ids: Vec::new(),
+            reviewer: ana,
+            decision: crate::store::AnnotationStatus::Accepted,
+        })
         .unwrap();
-    journal.append(&policy(PseudoLabelPolicy::Never)).unwrap();
     let mut project = Project::open(dir.path()).unwrap();
     project
         .apply_journaled(journal.id(), first, |p| {
-            Mutation::AddAnnotator { name: "Ana".into() }.apply(p)
+            change(PseudoLabelPolicy::Never).apply(p)
         })
         .unwrap();
-    // Renaming Ana afterwards must survive the replay: entry 1 is not applied again.
+    // A change made afterwards must survive the replay: entry 1 is not applied again.
     project
-        .upsert_annotator("Ana", crate::store::Role::Reviewer, &[])
+        .set_pseudo_label_policy(ana, PseudoLabelPolicy::WhenAccepted)
         .unwrap();
     drop(project);
     drop(journal); // the lock goes with the process
@@ -140,14 +148,33 @@ fn a_journal_left_by_a_killed_session_is_applied_once_at_the_next_open() {
         .iter()
         .map(|a| (a.name.as_str(), a.role))
         .collect();
+    assert_eq!(names, [("Ana", crate::store::Role::Admin)]);
+    assert_eq!(policy, PseudoLabelPolicy::WhenAccepted);
+}
+
+#[test]
+fn a_policy_change_journalled_before_roles_applies_only_without_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = Project::open_or_create(dir.path()).unwrap();
+    Mutation::SetPseudoLabelPolicy(PseudoLabelPolicy::Never)
+        .apply(&mut project)
+        .unwrap();
     assert_eq!(
-        names,
-        [
-            ("Ana", crate::store::Role::Reviewer),
-            ("Ben", crate::store::Role::Annotator)
-        ]
+        project.pseudo_label_policy().unwrap(),
+        PseudoLabelPolicy::Never
     );
-    assert_eq!(policy, PseudoLabelPolicy::Never);
+    project.bootstrap_admin("Ana").unwrap();
+    let refused = Mutation::SetPseudoLabelPolicy(PseudoLabelPolicy::WhenAccepted)
+        .apply(&mut project)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("an admin must make it again"),
+        "{refused}"
+    );
+    assert_eq!(
+        project.pseudo_label_policy().unwrap(),
+        PseudoLabelPolicy::Never
+    );
 }
 
 #[test]
