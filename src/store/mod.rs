@@ -266,6 +266,27 @@ impl Project {
     }
 }
 
+impl Project {
+    /// A project setting kept as JSON in `project_meta`, or its default when
+    /// unset or unreadable (a setting written by a newer version).
+    fn setting<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        key: &str,
+    ) -> Result<T, StoreError> {
+        let value: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM project_meta WHERE key = ?1",
+                [key],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(value
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+}
+
 /// Appends one audit entry inside the caller's transaction.
 fn audit(
     tx: &Transaction<'_>,

@@ -28,17 +28,7 @@ const POLICY_KEY: &str = "pseudo_label_policy";
 
 impl Project {
     pub fn pseudo_label_policy(&self) -> Result<PseudoLabelPolicy, StoreError> {
-        let value: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM project_meta WHERE key = ?1",
-                [POLICY_KEY],
-                |row| row.get(0),
-            )
-            .optional()?;
-        Ok(value
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
+        self.setting(POLICY_KEY)
     }
 
     /// Changes the setting; a project setting, so for an admin.

@@ -3,7 +3,7 @@
 //! read it (see `modelling::choose_label_sets`). Whether accepted
 //! pseudo-labels join is the separate [`super::PseudoLabelPolicy`].
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::access::Permission;
@@ -68,17 +68,7 @@ const KEY: &str = "training_labels";
 
 impl Project {
     pub fn training_labels(&self) -> Result<TrainingLabels, StoreError> {
-        let value: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM project_meta WHERE key = ?1",
-                [KEY],
-                |row| row.get(0),
-            )
-            .optional()?;
-        Ok(value
-            .and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
+        self.setting(KEY)
     }
 
     /// Changes the setting; for an admin. A named annotator must exist.

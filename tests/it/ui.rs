@@ -157,14 +157,18 @@ pub(crate) const SQUARE: [Point; 4] =
     [[100.0, 90.0], [150.0, 90.0], [150.0, 140.0], [100.0, 140.0]];
 
 /// The pen (key P): a click on each corner, then one on the first closes the contour.
-pub(crate) fn draw_square_with_pen(harness: &mut H) {
+pub(crate) fn draw_with_pen(harness: &mut H, corners: &[Point]) {
     key(harness, Key::P);
-    for p in SQUARE {
-        let pos = screen(harness, p);
+    for p in corners {
+        let pos = screen(harness, *p);
         click_at(harness, pos);
     }
-    let first = screen(harness, SQUARE[0]);
+    let first = screen(harness, corners[0]);
     click_at(harness, first);
+}
+
+pub(crate) fn draw_square_with_pen(harness: &mut H) {
+    draw_with_pen(harness, &SQUARE);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
 
 use crate::ui::{
-    LV, app, click_at, dirs, document, harness, key, options, press_with, screen, wait_saved,
+    LV, app, dirs, document, draw_with_pen, harness, key, options, press_with, wait_saved,
     wait_until,
 };
 
@@ -23,13 +23,7 @@ const REVIEWER: &str = "Demo cardiologist";
 
 /// Outlines the LV on the frame on screen with the pen and submits it.
 fn outline_and_submit(harness: &mut crate::ui::H, corners: [[f32; 2]; 4]) {
-    key(harness, Key::P);
-    for p in corners {
-        let pos = screen(harness, p);
-        click_at(harness, pos);
-    }
-    let first = screen(harness, corners[0]);
-    click_at(harness, first);
+    draw_with_pen(harness, &corners);
     press_with(harness, Modifiers::COMMAND, Key::Enter);
     wait_saved(harness);
 }

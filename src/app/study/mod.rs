@@ -154,9 +154,14 @@ impl StudyWindow {
     }
 }
 
-/// A note under a tab for people who may look but not change.
-fn admin_only(ui: &mut egui::Ui, admins: &[&Annotator]) {
-    let names: Vec<&str> = admins.iter().map(|a| a.name.as_str()).collect();
+/// A note under a tab for people who may look but not change, naming the admins.
+fn admin_only(ui: &mut egui::Ui, overview: &StudyOverview) {
+    let names: Vec<&str> = overview
+        .annotators
+        .iter()
+        .filter(|a| a.role == Role::Admin)
+        .map(|a| a.name.as_str())
+        .collect();
     ui.weak(format!(
         "Only an admin changes this ({}).",
         if names.is_empty() {

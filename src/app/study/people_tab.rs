@@ -70,12 +70,7 @@ impl PersonForm {
             });
         ui.separator();
         if !admin {
-            let admins: Vec<_> = overview
-                .annotators
-                .iter()
-                .filter(|a| a.role == Role::Admin)
-                .collect();
-            admin_only(ui, &admins);
+            admin_only(ui, overview);
             return None;
         }
         ui.strong("Add a person, or change one");

@@ -5,7 +5,7 @@ use eframe::egui;
 
 use super::{StudyOverview, admin_only};
 use crate::editor::{StudyChange, Work};
-use crate::store::{LastResort, Role, TrainingLabels};
+use crate::store::{LastResort, TrainingLabels};
 
 /// The assign form's choices.
 #[derive(Default)]
@@ -57,12 +57,7 @@ impl AssignForm {
             });
         ui.separator();
         if !admin {
-            let admins: Vec<_> = overview
-                .annotators
-                .iter()
-                .filter(|a| a.role == Role::Admin)
-                .collect();
-            admin_only(ui, &admins);
+            admin_only(ui, overview);
             ui.label(format!("Training labels: {}", overview.training));
             return change;
         }
