@@ -59,7 +59,7 @@ impl AgreementWindow {
         egui::Window::new("Agreement")
             .open(&mut open)
             .default_size([720.0, 480.0])
-            .default_pos([220.0, 90.0])
+            .default_pos([300.0, 360.0])
             .show(ctx, |ui| {
                 ui.horizontal(|ui| {
                     if ui
