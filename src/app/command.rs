@@ -73,6 +73,8 @@ pub enum Command {
     SetPseudoLabelPolicy(PseudoLabelPolicy),
     /// A change to the study made in the Study window or a review.
     Study(crate::editor::StudyChange),
+    /// Set or remove a passphrase (kept out of the change journal).
+    SetPassphrase(super::study::passphrase_form::PassphraseRequest),
     /// Compare the readers in the background (the Agreement window).
     ComputeAgreement,
     /// Build every missing or stale consensus in the background.

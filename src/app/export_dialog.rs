@@ -11,7 +11,7 @@ use super::command::{Command, CommandSender};
 use super::lifecycle::FolderPurpose;
 use crate::export::{
     ExportError, ExportFormat, ExportRequest, ExportSummary, Filters, FrameFilter, StatusFilter,
-    export,
+    WhoseLabels, export,
 };
 use crate::jobs::{JobKind, Progress, SaveState};
 use crate::store::Project;
@@ -22,7 +22,7 @@ pub struct ExportForm {
     /// The target folder, typed or chosen.
     pub folder: String,
     pub collection: Option<String>,
-    pub annotator: Option<String>,
+    pub labels: WhoseLabels,
     pub statuses: Vec<(StatusFilter, bool)>,
     pub key_frames_only: bool,
     pub keep_outside_regions: bool,
@@ -47,7 +47,7 @@ impl ExportForm {
             format: ExportFormat::DicomSeg,
             folder: root.join("exports").join("dicom-seg").display().to_string(),
             collection: None,
-            annotator: None,
+            labels: WhoseLabels::Everyone,
             statuses: StatusFilter::ALL
                 .into_iter()
                 .map(|s| (s, defaults.statuses.contains(&s)))
@@ -72,7 +72,7 @@ impl ExportForm {
             .filter(|(_, on)| *on)
             .map(|(s, _)| *s)
             .collect::<std::collections::BTreeSet<_>>();
-        if statuses.is_empty() {
+        if statuses.is_empty() && self.labels != WhoseLabels::Training {
             return Err("Tick at least one status");
         }
         Ok(ExportRequest {
@@ -80,8 +80,7 @@ impl ExportForm {
             out: PathBuf::from(folder),
             filters: Filters {
                 collection: self.collection.clone(),
-                annotator: self.annotator.clone(),
-                consensus: false,
+                labels: self.labels.clone(),
                 statuses,
                 frames: if self.key_frames_only {
                     FrameFilter::KeyFrames
@@ -133,12 +132,22 @@ impl ExportForm {
                     ui.label("Collection");
                     choice(ui, "export collection", &mut self.collection, &self.collections, "All collections");
                     ui.end_row();
-                    ui.label("Annotator");
-                    choice(ui, "export annotator", &mut self.annotator, &self.annotators, "Everyone (one set each)");
+                    ui.label("Labels");
+                    whose_labels(ui, &mut self.labels, &self.annotators);
                     ui.end_row();
+                    if self.labels == WhoseLabels::Training {
+                        ui.label("");
+                        ui.weak(
+                            "Per frame, the one set training learns from: the project's \
+                             training-label setting (Study ▸ Work) and pseudo-label policy \
+                             decide, not the statuses below.",
+                        );
+                        ui.end_row();
+                    }
 
                     ui.label("Status");
-                    ui.horizontal_wrapped(|ui| {
+                    ui.add_enabled_ui(self.labels != WhoseLabels::Training, |ui| {
+                        ui.horizontal_wrapped(|ui| {
                         for (status, on) in &mut self.statuses {
                             let label = match status {
                                 StatusFilter::Draft => "Drafts",
@@ -148,6 +157,7 @@ impl ExportForm {
                             };
                             ui.checkbox(on, label);
                         }
+                        });
                     });
                     ui.end_row();
                     ui.label("Frames");
@@ -209,6 +219,31 @@ fn choice(ui: &mut egui::Ui, id: &str, value: &mut Option<String>, options: &[St
             ui.selectable_value(value, None, all);
             for option in options {
                 ui.selectable_value(value, Some(option.clone()), option);
+            }
+        });
+}
+
+/// The Labels choice: everyone, one annotator, the consensus or what trains.
+fn whose_labels(ui: &mut egui::Ui, value: &mut WhoseLabels, annotators: &[String]) {
+    let text = |labels: &WhoseLabels| match labels {
+        WhoseLabels::Everyone => "Everyone (one set each)".to_string(),
+        WhoseLabels::Annotator(name) => name.clone(),
+        WhoseLabels::Consensus => "Consensus".to_string(),
+        WhoseLabels::Training => "What training uses".to_string(),
+    };
+    egui::ComboBox::from_id_salt("export labels")
+        .selected_text(text(value))
+        .width(300.0)
+        .show_ui(ui, |ui| {
+            let fixed = [
+                WhoseLabels::Everyone,
+                WhoseLabels::Consensus,
+                WhoseLabels::Training,
+            ];
+            let named = annotators.iter().cloned().map(WhoseLabels::Annotator);
+            for labels in fixed.into_iter().chain(named) {
+                let label = text(&labels);
+                ui.selectable_value(value, labels, label);
             }
         });
 }
@@ -291,6 +326,9 @@ impl EchoLabelApp {
                     summary.manifest.format,
                     summary.out.display()
                 );
+                if let Some(setting) = &summary.manifest.training_labels {
+                    message.push_str(&format!(", following {setting}"));
+                }
                 if summary.manifest.skipped.is_empty() {
                     self.notices.info(message);
                 } else {

@@ -85,6 +85,7 @@ impl EchoLabelApp {
                 }
             }
             Command::Study(change) => self.study_changed(change),
+            Command::SetPassphrase(request) => self.passphrase_requested(request),
             Command::ComputeAgreement => self.start_agreement(),
             Command::BuildConsensus(method) => self.start_consensus(method),
             Command::ChooseAnnotator(choice) => self.annotator_chosen(choice),

@@ -405,7 +405,8 @@ impl EchoLabelApp {
         session.readers = readers;
         egui::Panel::bottom("timeline").show(ui, |ui| {
             if let Some(clip) = &session.clip {
-                timeline::timeline_ui(ui, clip, session.document(), commands);
+                let others = session.readers.marks(clip.record.id);
+                timeline::timeline_ui(ui, clip, session.document(), &others, commands);
             }
         });
         let map = session

@@ -16,7 +16,8 @@ use crate::editor::StudyChange;
 use crate::geometry::Point;
 use crate::jobs::{Pending, StoreThread};
 use crate::store::{
-    Annotation, AnnotationStatus, OthersWork, Project, ReturnedWork, Role, StoreError,
+    Annotation, AnnotationStatus, KeyFrameKind, OthersWork, Project, ReturnedWork, Role, SetBy,
+    StoreError,
 };
 
 /// Colours of other readers' outlines, by the author's place in name order;
@@ -38,6 +39,8 @@ pub struct Readers {
     clip_id: Option<i64>,
     pending: Option<Pending<(OthersWork, Vec<ReturnedWork>)>>,
     work: OthersWork,
+    /// The other authors of the clip, by name (their colours follow this order).
+    authors: Vec<String>,
     returned: Vec<ReturnedWork>,
     /// Authors whose contours are drawn over the frame.
     pub shown: BTreeSet<String>,
@@ -49,12 +52,24 @@ pub struct Readers {
 /// An outline to draw over the frame: colour, points, whether it is the consensus.
 pub type Outline = (Color32, Vec<Point>, bool);
 
+/// Another reader's ED or ES mark, as the timeline draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReaderMark {
+    pub colour: Color32,
+    pub author: String,
+    pub kind: KeyFrameKind,
+    pub frame: u32,
+    /// A model's proposal in their document they have not confirmed.
+    pub proposed: bool,
+}
+
 impl Readers {
     /// Reads what `viewer` may see of `clip_id` (again, after a change).
     pub fn request(&mut self, store: &StoreThread, viewer: i64, clip_id: i64) {
         if self.clip_id != Some(clip_id) {
             self.shown.clear();
             self.work = OthersWork::default();
+            self.authors.clear();
             self.returned.clear();
         }
         self.clip_id = Some(clip_id);
@@ -75,6 +90,13 @@ impl Readers {
             self.pending = None;
             match answer {
                 Ok((work, returned)) => {
+                    let names: BTreeSet<&str> = work
+                        .contours
+                        .iter()
+                        .map(|a| a.author.as_str())
+                        .chain(work.key_frames.iter().map(|k| k.author.as_str()))
+                        .collect();
+                    self.authors = names.into_iter().map(str::to_string).collect();
                     self.work = work;
                     self.returned = returned;
                 }
@@ -83,21 +105,29 @@ impl Readers {
         }
     }
 
-    /// The other authors of the clip, by name.
-    pub fn authors(&self) -> Vec<String> {
-        let names: BTreeSet<&str> = self
-            .work
-            .contours
-            .iter()
-            .map(|a| a.author.as_str())
-            .chain(self.work.key_frames.iter().map(|k| k.author.as_str()))
-            .collect();
-        names.into_iter().map(str::to_string).collect()
+    fn colour(&self, author: &str) -> Color32 {
+        let place = self.authors.iter().position(|a| a == author).unwrap_or(0);
+        READER_COLOURS[place % READER_COLOURS.len()]
     }
 
-    fn colour(&self, author: &str) -> Color32 {
-        let place = self.authors().iter().position(|a| a == author).unwrap_or(0);
-        READER_COLOURS[place % READER_COLOURS.len()]
+    /// The ED/ES marks of the authors shown, on `clip_id`, in their colours:
+    /// what the timeline draws beside the viewer's own marks.
+    pub fn marks(&self, clip_id: i64) -> Vec<ReaderMark> {
+        if self.clip_id != Some(clip_id) {
+            return Vec::new();
+        }
+        self.work
+            .key_frames
+            .iter()
+            .filter(|k| self.shown.contains(&k.author))
+            .map(|k| ReaderMark {
+                colour: self.colour(&k.author),
+                author: k.author.clone(),
+                kind: k.kind,
+                frame: k.frame,
+                proposed: k.set_by == SetBy::Model,
+            })
+            .collect()
     }
 
     /// The outlines to draw on `frame` of `clip_id`.
@@ -157,7 +187,7 @@ impl Readers {
             ui.weak("Blind: in this collection you see only your own work.");
             return;
         }
-        let authors = self.authors();
+        let authors = self.authors.clone();
         if authors.is_empty() && self.work.consensus.is_empty() {
             ui.weak("Nobody else has worked on this clip.");
             return;

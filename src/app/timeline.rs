@@ -1,11 +1,14 @@
 //! The transport bar and frame scrubber: play/pause, step, loop, speed, and a
-//! strip with one cell per frame showing ED/ES marks and annotated frames.
+//! strip with one cell per frame showing ED/ES marks (the viewer's own, and
+//! those of the other readers shown in the Readers section, in their colours)
+//! and annotated frames.
 
 use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2};
 
 use super::actions::Action;
 use super::clip_view::{OpenClip, SPEEDS};
 use super::command::{Command, CommandSender};
+use super::readers::ReaderMark;
 use crate::editor::ClipDocument;
 use crate::store::{KeyFrameKind, SetBy};
 
@@ -16,6 +19,7 @@ pub fn timeline_ui(
     ui: &mut egui::Ui,
     clip: &OpenClip,
     document: Option<&ClipDocument>,
+    others: &[ReaderMark],
     commands: &CommandSender,
 ) {
     let count = clip.frame_count();
@@ -90,7 +94,7 @@ pub fn timeline_ui(
                 .wrap_mode(egui::TextWrapMode::Extend),
         );
     });
-    scrubber_ui(ui, clip, document, commands);
+    scrubber_ui(ui, clip, document, others, commands);
 }
 
 /// One cell per frame: click or drag to move; ED/ES and annotated frames marked.
@@ -98,6 +102,7 @@ fn scrubber_ui(
     ui: &mut egui::Ui,
     clip: &OpenClip,
     document: Option<&ClipDocument>,
+    others: &[ReaderMark],
     commands: &CommandSender,
 ) {
     let count = clip.frame_count().max(1);
@@ -109,6 +114,29 @@ fn scrubber_ui(
     painter.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
     let cell = rect.width() / count as f32;
     let x_of = |frame: u32| rect.left() + (frame as f32 + 0.5) * cell;
+    // Other readers' marks first, so that the viewer's own stay on top:
+    // short lines in the lower half, in the reader's colour.
+    for mark in others {
+        let x = x_of(mark.frame);
+        painter.line_segment(
+            [
+                Pos2::new(x, rect.center().y - 2.0),
+                Pos2::new(x, rect.bottom() - 8.0),
+            ],
+            Stroke::new(2.0, mark.colour),
+        );
+        painter.text(
+            Pos2::new(x + 2.0, rect.center().y - 2.0),
+            egui::Align2::LEFT_CENTER,
+            if mark.proposed {
+                format!("{}?", mark.kind.as_str())
+            } else {
+                mark.kind.as_str().to_string()
+            },
+            egui::FontId::proportional(9.0),
+            mark.colour,
+        );
+    }
     if let Some(document) = document {
         for frame in document.annotated_frames() {
             painter.circle_filled(
@@ -174,5 +202,16 @@ fn scrubber_ui(
             .clamp(0.0, (count - 1) as f32) as u32;
         commands.send(Command::GoToFrame(frame));
     }
-    response.on_hover_text("Frames: click or drag to move. Lines mark ED (red) and ES (blue), \"?\" while a model's proposal is unconfirmed; dots mark frames with contours.");
+    let mut help = String::from(
+        "Frames: click or drag to move. Lines mark your ED (red) and ES (blue), \"?\" while a model's proposal is unconfirmed; dots mark frames with contours.",
+    );
+    for mark in others {
+        help.push_str(&format!(
+            "\n{} by {}: frame {}",
+            mark.kind.as_str(),
+            mark.author,
+            mark.frame + 1
+        ));
+    }
+    response.on_hover_text(help);
 }

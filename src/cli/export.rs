@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::export::{ExportFormat, ExportRequest, Filters, FrameFilter, StatusFilter, export};
+use crate::export::{
+    ExportFormat, ExportRequest, Filters, FrameFilter, StatusFilter, WhoseLabels, export,
+};
 use crate::label_import::{DEFAULT_TOLERANCE, LabelFormat, LabelImportRequest, import_labels};
 use crate::store::Project;
 
@@ -23,11 +25,16 @@ pub struct ExportArgs {
     #[arg(long)]
     pub collection: Option<String>,
     /// Only this annotator's work.
-    #[arg(long, conflicts_with = "consensus")]
+    #[arg(long, group = "whose")]
     pub annotator: Option<String>,
-    /// Only consensus annotations.
-    #[arg(long)]
+    /// Only consensus annotations, one set per clip.
+    #[arg(long, group = "whose")]
     pub consensus: bool,
+    /// Per frame, the labels training would learn from (the project's
+    /// training-label setting and pseudo-label policy), one set per clip;
+    /// --status does not apply.
+    #[arg(long, group = "whose", conflicts_with = "status")]
+    pub training_labels: bool,
     /// Review statuses to take, comma-separated: draft, submitted, accepted,
     /// pseudo-accepted (model pseudo-labels a reviewer accepted).
     #[arg(long, value_delimiter = ',', value_parser = parse_status, default_value = "submitted,accepted")]
@@ -63,8 +70,15 @@ pub fn run_export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         out: args.out.clone(),
         filters: Filters {
             collection: args.collection.clone(),
-            annotator: args.annotator.clone(),
-            consensus: args.consensus,
+            labels: if let Some(name) = &args.annotator {
+                WhoseLabels::Annotator(name.clone())
+            } else if args.consensus {
+                WhoseLabels::Consensus
+            } else if args.training_labels {
+                WhoseLabels::Training
+            } else {
+                WhoseLabels::Everyone
+            },
             statuses: args.status.iter().copied().collect(),
             frames: if args.key_frames_only {
                 FrameFilter::KeyFrames

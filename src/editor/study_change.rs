@@ -1,12 +1,14 @@
-//! The study changes the desktop makes (people, assignments, blind
-//! collections, the training-label setting, review decisions, consensus
+//! The study changes the desktop makes (people, task templates, assignments,
+//! blind collections, the training-label setting, review decisions, consensus
 //! corrections), as values the store thread applies in its ordered queue.
 //! Each is made by one person (`by`), whose role the store checks.
 
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::Point;
-use crate::store::{Geometry, Project, ReviewDecision, Role, StoreError, TrainingLabels, WorkUnit};
+use crate::store::{
+    AnnotationKind, Geometry, Project, ReviewDecision, Role, StoreError, TrainingLabels, WorkUnit,
+};
 
 /// What an assignment covers, owned (see [`WorkUnit`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,12 @@ pub enum StudyChange {
         name: String,
         role: Role,
         expertise: Vec<String>,
+    },
+    /// Adds a task template, or changes the kind and items of one.
+    Template {
+        name: String,
+        kind: AnnotationKind,
+        items: Vec<String>,
     },
     Assign {
         work: Work,
@@ -77,6 +85,9 @@ impl StudyChange {
             } => project
                 .upsert_annotator(by, name, *role, expertise)
                 .map(|_| ()),
+            StudyChange::Template { name, kind, items } => {
+                project.upsert_template(by, name, *kind, items).map(|_| ())
+            }
             StudyChange::Assign {
                 work,
                 template,
@@ -124,6 +135,7 @@ impl StudyChange {
     pub fn describe(&self) -> String {
         match self {
             StudyChange::Person { name, role, .. } => format!("{name} as {role}"),
+            StudyChange::Template { name, .. } => format!("template {name}"),
             StudyChange::Assign {
                 work, annotator, ..
             } => format!("assigning {} to {annotator}", work.describe()),

@@ -147,6 +147,20 @@ impl<'a> Writer<'a> {
                 frames: set.contours.keys().copied().collect(),
                 end_diastole: key_frame(clip, set, KeyFrameKind::EndDiastole),
                 end_systole: key_frame(clip, set, KeyFrameKind::EndSystole),
+                authors_by_frame: match set.author_id {
+                    Some(_) => Default::default(),
+                    None => set
+                        .contours
+                        .iter()
+                        .map(|(&frame, contours)| {
+                            let mut authors: Vec<String> =
+                                contours.iter().map(|a| a.author.clone()).collect();
+                            authors.sort();
+                            authors.dedup();
+                            (frame, authors)
+                        })
+                        .collect(),
+                },
                 files: Vec::new(),
             });
         }
@@ -179,7 +193,7 @@ impl<'a> Writer<'a> {
                     };
                     if taken {
                         self.skipped.push(format!(
-                            "{}: the CAMUS layout holds one expert per clip; left out (choose with --annotator)",
+                            "{}: the CAMUS layout holds one expert per clip; left out (choose with --annotator or --consensus)",
                             set.name
                         ));
                         continue;
@@ -210,7 +224,7 @@ impl<'a> Writer<'a> {
                     self.project,
                     clip,
                     &self.roles,
-                    self.request.filters.annotator.as_deref(),
+                    &self.request.filters.labels,
                     &mut self.models,
                 )?;
                 self.counts.annotations += annotations;
@@ -548,11 +562,11 @@ fn spacing(clip: &ClipSelection) -> (f32, f32) {
 }
 
 /// The first key frame of `kind` the set has contours on: the set's author's
-/// own marks first, then anyone's (a consensus set has no marks of its own).
+/// own marks first, then anyone's (a combined set has no marks of its own).
 fn key_frame(clip: &ClipSelection, set: &LabelSet, kind: KeyFrameKind) -> Option<u32> {
     let marks = || clip.key_frames.iter().filter(|k| k.kind == kind);
     marks()
-        .filter(|k| k.author == set.author)
+        .filter(|k| Some(k.author_id) == set.author_id)
         .chain(marks())
         .map(|k| k.frame)
         .find(|frame| set.contours.contains_key(frame))

@@ -27,7 +27,7 @@ use serde::Serialize;
 pub use dicom_seg::{Origin, structure_code, structure_of_code};
 pub use folder::MANIFEST;
 pub use selection::{
-    ClipSelection, Filters, FrameFilter, LabelSet, Selection, StatusFilter, select,
+    ClipSelection, Filters, FrameFilter, LabelSet, Selection, StatusFilter, WhoseLabels, select,
 };
 
 use crate::dicom::{Clip, ClipError};
@@ -148,6 +148,10 @@ pub struct ExportRequest {
 pub enum ExportError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The project's model could not be read (a training-labels export
+    /// needs its structures).
+    #[error(transparent)]
+    Model(#[from] crate::modelling::TaskError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -203,6 +207,10 @@ pub struct ManifestSet {
     pub frames: Vec<u32>,
     pub end_diastole: Option<u32>,
     pub end_systole: Option<u32>,
+    /// For a combined set (consensus, training), who made each frame's
+    /// contours, by frame.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub authors_by_frame: std::collections::BTreeMap<u32, Vec<String>>,
     /// Its files, relative to the export folder.
     pub files: Vec<String>,
 }
@@ -238,6 +246,9 @@ pub struct Manifest {
     /// The project folder's name.
     pub project: String,
     pub filters: Filters,
+    /// The training-label setting a `training` export followed, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_labels: Option<String>,
     pub keep_outside_regions: bool,
     /// Mask values: class `i` is `classes[i]` (0 the background).
     pub classes: Vec<String>,
@@ -283,7 +294,15 @@ pub fn export(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        filters: request.filters.clone(),
+        filters: Filters {
+            // The training-label setting chose, not the statuses.
+            statuses: match request.filters.labels {
+                WhoseLabels::Training => Default::default(),
+                _ => request.filters.statuses.clone(),
+            },
+            ..request.filters.clone()
+        },
+        training_labels: selection.training_labels.clone(),
         keep_outside_regions: request.keep_outside_regions,
         classes: selection.classes(),
         counts: Counts::default(),

@@ -1,15 +1,19 @@
 //! Which annotations an export takes: the filters a user sets (collection,
-//! author or consensus, review status, key frames or every annotated frame)
-//! applied to the project, grouped into label sets (one clip, one author).
+//! whose labels, review status, key frames or every annotated frame) applied
+//! to the project, grouped into label sets (one clip, one author; or one clip
+//! and the consensus, or what training would use).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use super::ExportError;
+use crate::model::ModelConfig;
 use crate::model::config::CAMUS_CLASSES;
+use crate::modelling::{ModelChoice, TaskError, training_sets};
 use crate::store::{
-    Annotation, AnnotationKind, AnnotationStatus, ClipRecord, KeyFrame, Project, Role, Source,
-    StoreError,
+    Annotation, AnnotationKind, AnnotationStatus, ClipRecord, KeyFrame, Project, PseudoLabelPolicy,
+    Role, Source, StoreError, TrainingLabels,
 };
 
 /// A review status an export may take, as the command line spells it.
@@ -80,16 +84,52 @@ pub enum FrameFilter {
     KeyFrames,
 }
 
+/// Whose labels an export takes, and so what its label sets are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum WhoseLabels {
+    /// Everyone's, one label set per author and clip.
+    #[default]
+    Everyone,
+    /// This annotator's only.
+    Annotator(String),
+    /// The consensus annotations (built from several experts' work), one set
+    /// per clip.
+    Consensus,
+    /// Per frame, the one set a retraining of the project's current model
+    /// would learn from (its structures only) under the project's
+    /// training-label setting and pseudo-label policy, as one set per clip.
+    /// The review-status filter does not apply: the setting decides.
+    Training,
+}
+
+impl WhoseLabels {
+    /// The name of the one set per clip these labels make, if they make one.
+    fn combined_name(&self) -> Option<&'static str> {
+        match self {
+            WhoseLabels::Consensus => Some("consensus"),
+            WhoseLabels::Training => Some("training"),
+            WhoseLabels::Everyone | WhoseLabels::Annotator(_) => None,
+        }
+    }
+
+    /// The one annotator whose work the export takes, if one is named.
+    fn annotator(&self) -> Option<&str> {
+        match self {
+            WhoseLabels::Annotator(name) => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// What to export.
 #[derive(Debug, Clone, Serialize)]
 pub struct Filters {
     /// Only clips of this collection.
     pub collection: Option<String>,
-    /// Only this author's work.
-    pub annotator: Option<String>,
-    /// Only consensus annotations (built from several experts' work).
-    pub consensus: bool,
-    /// The review statuses taken.
+    /// Whose labels, and so what the label sets are.
+    pub labels: WhoseLabels,
+    /// The review statuses taken (except for [`WhoseLabels::Training`]).
     pub statuses: BTreeSet<StatusFilter>,
     pub frames: FrameFilter,
 }
@@ -99,8 +139,7 @@ impl Default for Filters {
     fn default() -> Self {
         Filters {
             collection: None,
-            annotator: None,
-            consensus: false,
+            labels: WhoseLabels::Everyone,
             statuses: [StatusFilter::Submitted, StatusFilter::Accepted].into(),
             frames: FrameFilter::Annotated,
         }
@@ -110,7 +149,11 @@ impl Default for Filters {
 /// One author's (or the consensus') annotations of one clip.
 #[derive(Debug, Clone)]
 pub struct LabelSet {
+    /// The author's name, or `consensus` / `training` for a combined set.
     pub author: String,
+    /// The author, or `None` for a combined set (whose contours may come
+    /// from several people).
+    pub author_id: Option<i64>,
     pub role: Option<Role>,
     /// `clip0007_demo-sonographer`: names the set's files.
     pub name: String,
@@ -139,6 +182,8 @@ pub struct Selection {
     /// Class 1, 2, … of the masks: the three CAMUS structures (always, so
     /// their numbers never change), then the others found, by name.
     pub structures: Vec<String>,
+    /// For [`WhoseLabels::Training`], the setting the sets follow, in words.
+    pub training_labels: Option<String>,
 }
 
 impl Selection {
@@ -159,7 +204,7 @@ impl Selection {
 }
 
 /// The annotations `filters` select in `project`.
-pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreError> {
+pub fn select(project: &Project, filters: &Filters) -> Result<Selection, ExportError> {
     let collection = match &filters.collection {
         Some(name) => Some(
             project
@@ -174,10 +219,23 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
         ),
         None => None,
     };
-    let annotator = match &filters.annotator {
+    let annotator = match filters.labels.annotator() {
         Some(name) => Some(project.annotator_id(name)?),
         None => None,
     };
+    let training = match filters.labels {
+        WhoseLabels::Training => {
+            let model = ModelChoice::for_project(project)
+                .and_then(|choice| choice.header().map_err(TaskError::from))?;
+            Some(Training {
+                model: model.config,
+                policy: project.training_labels()?,
+                pseudo_labels: project.pseudo_label_policy()? == PseudoLabelPolicy::WhenAccepted,
+            })
+        }
+        _ => None,
+    };
+    let combined = filters.labels.combined_name();
     let roles: HashMap<i64, Role> = project
         .annotators()?
         .into_iter()
@@ -188,18 +246,36 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
     for clip in project.clips(collection)? {
         let key_frames = project.key_frames(clip.id)?;
         // A person's contours count as key-frame contours on their own marks;
-        // a consensus on anyone's.
+        // a consensus or pseudo-label (nobody's own) on anyone's.
         let marked = |a: &Annotation| {
+            let anyones = matches!(a.source, Source::Consensus | Source::PseudoLabel);
             key_frames
                 .iter()
-                .any(|k| k.frame == a.frame && (filters.consensus || k.author_id == a.author_id))
+                .any(|k| k.frame == a.frame && (anyones || k.author_id == a.author_id))
         };
-        let annotations: Vec<Annotation> = project
-            .annotations(clip.id, None)?
+        let all = project.annotations(clip.id, None)?;
+        let taken: Vec<Annotation> = match &training {
+            Some(training) => training_sets(
+                &all,
+                &training.model,
+                &training.policy,
+                training.pseudo_labels,
+            )
+            .into_values()
+            .flatten()
+            .cloned()
+            .collect(),
+            None => all
+                .into_iter()
+                .filter(|a| {
+                    (a.source == Source::Consensus) == (filters.labels == WhoseLabels::Consensus)
+                })
+                .filter(|a| annotator.is_none_or(|id| a.author_id == id))
+                .filter(|a| filters.statuses.iter().any(|s| s.admits(a)))
+                .collect(),
+        };
+        let annotations: Vec<Annotation> = taken
             .into_iter()
-            .filter(|a| (a.source == Source::Consensus) == filters.consensus)
-            .filter(|a| annotator.is_none_or(|id| a.author_id == id))
-            .filter(|a| filters.statuses.iter().any(|s| s.admits(a)))
             .filter(|a| filters.frames == FrameFilter::Annotated || marked(a))
             .collect();
         if annotations.is_empty() {
@@ -213,15 +289,9 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
                 continue;
             }
             structures.insert(annotation.target.clone());
-            let author = if filters.consensus {
-                "consensus".to_string()
-            } else {
-                annotation.author.clone()
-            };
-            let key = if filters.consensus {
-                0
-            } else {
-                annotation.author_id
+            let (key, author) = match combined {
+                Some(name) => (0, name.to_string()),
+                None => (annotation.author_id, annotation.author.clone()),
             };
             by_author
                 .entry(key)
@@ -241,6 +311,7 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
                     slugs.insert(slug.clone());
                 }
                 LabelSet {
+                    author_id: combined.is_none().then_some(author_id),
                     role: roles.get(&author_id).copied(),
                     name: format!("{name}_{slug}"),
                     slug,
@@ -268,7 +339,28 @@ pub fn select(project: &Project, filters: &Filters) -> Result<Selection, StoreEr
     Ok(Selection {
         clips,
         structures: ordered,
+        training_labels: training.map(|training| {
+            let pseudo = if training.pseudo_labels {
+                "with"
+            } else {
+                "without"
+            };
+            format!(
+                "{}; {pseudo} accepted pseudo-labels; the structures of the current model ({})",
+                training.policy,
+                training.model.classes[1..].join(", ")
+            )
+        }),
     })
+}
+
+/// What a [`WhoseLabels::Training`] export follows: the model a retraining
+/// would start from, the training-label setting and whether accepted
+/// pseudo-labels join.
+struct Training {
+    model: ModelConfig,
+    policy: TrainingLabels,
+    pseudo_labels: bool,
 }
 
 /// A file-name part for an author: lower-case letters and digits joined by

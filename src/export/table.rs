@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use super::folder::Staging;
-use super::{ClipSelection, ExportError, ModelNames, patient_reference};
+use super::{ClipSelection, ExportError, ModelNames, WhoseLabels, patient_reference};
 use crate::geometry::area;
 use crate::store::{Project, Role};
 
@@ -87,7 +87,7 @@ impl Tables {
         project: &Project,
         clip: &ClipSelection,
         roles: &HashMap<String, Role>,
-        annotator: Option<&str>,
+        labels: &WhoseLabels,
         models: &mut ModelNames,
     ) -> Result<(usize, usize), ExportError> {
         let record = &clip.clip;
@@ -162,8 +162,20 @@ impl Tables {
         }
         let (path, writer) = &mut self.key_frames;
         let mut key_frames = 0;
+        // One person's export has their marks; a combined set's those on
+        // the frames it holds (not every reader's marks of the clip).
+        let held = |frame: u32| {
+            clip.sets
+                .iter()
+                .any(|set| set.contours.contains_key(&frame))
+        };
         for key in &clip.key_frames {
-            if annotator.is_some_and(|name| key.author != name) {
+            let wanted = match labels {
+                WhoseLabels::Everyone => true,
+                WhoseLabels::Annotator(name) => key.author == *name,
+                WhoseLabels::Consensus | WhoseLabels::Training => held(key.frame),
+            };
+            if !wanted {
                 continue;
             }
             let model = match key.model_version_id {

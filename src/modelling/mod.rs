@@ -18,4 +18,4 @@ pub use choice::ModelChoice;
 pub use error::TaskError;
 pub use proposals::{FrameProposal, propose_frame, propose_key_frames};
 pub use training::{ProjectTraining, TrainedVersion, train_project};
-pub use training_data::{ProjectFrames, choose_label_sets, counts_for_training, project_frames};
+pub use training_data::{ProjectFrames, counts_for_training, project_frames, training_sets};

@@ -72,14 +72,17 @@ pub fn project_frames(
             }
         };
         let (width, height) = (clip.cols as usize, clip.rows as usize);
-        let complete = |set: &[&Annotation]| class_mask(config, set, width, height).is_some();
-        let chosen = choose_label_sets(&usable, &policy, &complete);
+        let chosen = training_sets(&usable, config, &policy, include_pseudo_labels);
         // Frames some complete set would have trained, had the setting allowed it.
-        let mut left_out: std::collections::BTreeSet<u32> =
-            choose_label_sets(&usable, &TrainingLabels::default(), &complete)
-                .into_keys()
-                .filter(|frame| !chosen.contains_key(frame))
-                .collect();
+        let mut left_out: std::collections::BTreeSet<u32> = training_sets(
+            &usable,
+            config,
+            &TrainingLabels::default(),
+            include_pseudo_labels,
+        )
+        .into_keys()
+        .filter(|frame| !chosen.contains_key(frame))
+        .collect();
         let mut frames_done = std::collections::HashSet::new();
         let mut incomplete: std::collections::BTreeSet<u32> =
             usable.iter().map(|a| a.frame).collect();
@@ -127,18 +130,43 @@ pub fn project_frames(
     Ok(out)
 }
 
+/// Per frame, the contours of `annotations` that would train a model shaped
+/// like `config` under `policy`: only finished work (and accepted
+/// pseudo-labels when `include_pseudo_labels`), only the model's structures,
+/// and only sets that hold every one of them. Training and the export of
+/// what trains (`export --training-labels`) both read this.
+pub fn training_sets<'a>(
+    annotations: &'a [Annotation],
+    config: &ModelConfig,
+    policy: &TrainingLabels,
+    include_pseudo_labels: bool,
+) -> BTreeMap<u32, Vec<&'a Annotation>> {
+    let usable: Vec<&Annotation> = annotations
+        .iter()
+        .filter(|a| counts_for_training(a, include_pseudo_labels))
+        .filter(|a| config.class_of(&a.target).is_some_and(|class| class > 0))
+        .collect();
+    let every_structure = |set: &[&Annotation]| {
+        (1..config.classes.len()).all(|class| {
+            set.iter()
+                .any(|a| config.class_of(&a.target) == Some(class))
+        })
+    };
+    choose_label_sets(&usable, policy, &every_structure)
+}
+
 /// Per frame, the one set of `annotations` (all passing
 /// [`counts_for_training`]) that teaches the model, as `policy` says: the
 /// consensus, else a set a reviewer accepted in full, else the last resort's;
 /// accepted pseudo-labels only where no person's set qualifies. `complete`
 /// says whether a set has everything training needs.
-pub fn choose_label_sets<'a>(
-    annotations: &'a [Annotation],
+fn choose_label_sets<'a>(
+    annotations: &[&'a Annotation],
     policy: &TrainingLabels,
     complete: &impl Fn(&[&Annotation]) -> bool,
 ) -> BTreeMap<u32, Vec<&'a Annotation>> {
-    let mut sets: BTreeMap<u32, BTreeMap<(u8, i64), Vec<&Annotation>>> = BTreeMap::new();
-    for annotation in annotations {
+    let mut sets: BTreeMap<u32, BTreeMap<(u8, i64), Vec<&'a Annotation>>> = BTreeMap::new();
+    for &annotation in annotations {
         let key = match annotation.source {
             Source::Consensus => (CONSENSUS, 0),
             Source::PseudoLabel => (PSEUDO_LABELS, annotation.author_id),

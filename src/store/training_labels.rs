@@ -1,6 +1,6 @@
 //! The project setting that says whose labels teach the model when several
 //! people labelled a frame: training, active-learning rounds and exports all
-//! read it (see `modelling::choose_label_sets`). Whether accepted
+//! read it (see `modelling::training_sets`). Whether accepted
 //! pseudo-labels join is the separate [`super::PseudoLabelPolicy`].
 
 use rusqlite::params;

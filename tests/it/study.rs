@@ -3,6 +3,7 @@
 //! collections, passphrases, review of people's work, stored consensus with
 //! staleness, and ED/ES agreement.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -715,4 +716,189 @@ fn the_command_line_acts_as_a_named_person_whose_role_is_checked() {
     assert_eq!(stdout(&output).lines().count(), 2, "{}", stdout(&output));
     let project = Project::open(&s.root).unwrap();
     assert!(project.consensus_of(clip, 2, LV).unwrap().is_some());
+}
+
+/// Saves `author`'s outline of every CAMUS structure on `frame`, `dx` px to the right.
+fn save_camus_set(s: &mut Study, author: i64, frame: u32, dx: f32) {
+    for (index, target) in ["LV endocardium", "Myocardium", "Left atrium"]
+        .into_iter()
+        .enumerate()
+    {
+        Persist::SaveContour {
+            key: ContourKey {
+                clip_id: s.clip.id,
+                frame,
+                target: target.into(),
+                author_id: author,
+            },
+            template_id: None,
+            contour: circle(80.0 + dx + 30.0 * index as f32, 100.0, 12.0),
+            status: AnnotationStatus::Submitted,
+            source: echolabel::store::Source::Human,
+            model_version_id: None,
+        }
+        .apply(&mut s.project)
+        .unwrap();
+    }
+}
+
+/// `(frame, author, source)` of each row of an export's `annotations.csv`.
+fn exported_rows(out: &Path) -> Vec<(u32, String, String)> {
+    let mut table = csv::Reader::from_path(out.join("annotations.csv")).unwrap();
+    let columns = table.headers().unwrap().clone();
+    let column = |name: &str| columns.iter().position(|c| c == name).unwrap();
+    let (frame, author, source) = (column("frame"), column("author"), column("source"));
+    table
+        .records()
+        .map(Result::unwrap)
+        .map(|row| {
+            (
+                row[frame].parse().unwrap(),
+                row[author].to_string(),
+                row[source].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn exports_take_the_labels_training_would_learn_from_under_the_projects_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = study(dir.path());
+    let (ana, ben) = (s.ana, s.ben);
+    // Frame 2: both read it and a reviewer builds the consensus. Frame 4:
+    // both read it and Ben's set is accepted. Frame 6: only Ana, unreviewed.
+    // Frame 8: Ana drew one structure only, which cannot train.
+    for frame in [2, 4] {
+        save_camus_set(&mut s, ana, frame, 0.0);
+        save_camus_set(&mut s, ben, frame, 3.0);
+    }
+    save_camus_set(&mut s, ana, 6, 0.0);
+    save(&mut s.project, s.clip.id, ana, 8, circle(90.0, 90.0, 20.0));
+    // Ana's ED lies on a frame that trains, her ES on one that does not.
+    mark(&mut s.project, s.clip.id, ana, KeyFrameKind::EndDiastole, 2);
+    mark(&mut s.project, s.clip.id, ana, KeyFrameKind::EndSystole, 9);
+    for structure in ["LV endocardium", "Myocardium", "Left atrium"] {
+        build_consensus(
+            &mut s.project,
+            s.reviewer,
+            s.clip.id,
+            2,
+            structure,
+            ConsensusMethod::Staple,
+            false,
+        )
+        .unwrap();
+    }
+    for annotation in s.project.annotations(s.clip.id, Some(4)).unwrap() {
+        if annotation.author_id == ben {
+            s.project
+                .review_annotation(s.reviewer, annotation.id, ReviewDecision::Accepted, "")
+                .unwrap();
+        }
+    }
+
+    let root = s.root.to_str().unwrap().to_string();
+    let export = |out: &Path, whose: &[&str]| {
+        let mut args = vec![
+            "export",
+            "--project",
+            &root,
+            "--format",
+            "csv",
+            "--replace",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(whose);
+        let output = echolabel(&args);
+        assert!(output.status.success(), "{output:?}");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        (exported_rows(out), manifest)
+    };
+    let out = dir.path().join("training");
+    let (rows, manifest) = export(&out, &["--training-labels"]);
+    let by_frame = |rows: &[(u32, String, String)]| {
+        let mut frames = std::collections::BTreeMap::<u32, BTreeSet<String>>::new();
+        for (frame, author, source) in rows {
+            frames
+                .entry(*frame)
+                .or_default()
+                .insert(format!("{author}/{source}"));
+        }
+        frames
+    };
+    let frames = by_frame(&rows);
+    assert_eq!(
+        frames.keys().copied().collect::<Vec<_>>(),
+        vec![2, 4, 6],
+        "frame 8 lacks structures: {rows:?}"
+    );
+    assert_eq!(frames[&2], BTreeSet::from(["Rita/consensus".to_string()]));
+    assert_eq!(frames[&4], BTreeSet::from(["Ben/human".to_string()]));
+    assert_eq!(frames[&6], BTreeSet::from(["Ana/human".to_string()]));
+    assert_eq!(rows.len(), 9, "three structures per frame");
+    assert_eq!(manifest["filters"]["labels"]["kind"], "training");
+    let set = &manifest["clips"][0]["label_sets"][0];
+    assert_eq!(set["authors_by_frame"]["2"], serde_json::json!(["Rita"]));
+    assert_eq!(set["authors_by_frame"]["4"], serde_json::json!(["Ben"]));
+    // Only the marks on frames the set holds.
+    let marks = std::fs::read_to_string(out.join("key_frames.csv")).unwrap();
+    assert_eq!(marks.lines().count(), 2, "{marks}");
+    assert!(marks.lines().nth(1).unwrap().contains(",ED,2,"), "{marks}");
+    assert!(
+        manifest["training_labels"]
+            .as_str()
+            .unwrap()
+            .starts_with("consensus, else reviewer-accepted, else anyone's"),
+        "{manifest}"
+    );
+    // Training learns from the very same annotations.
+    let trained = echolabel::modelling::project_frames(
+        &s.project,
+        &echolabel::model::ModelConfig::camus(32, 4),
+        false,
+    )
+    .unwrap();
+    let mut trained_frames: Vec<u32> = trained.frames.iter().map(|f| f.frame).collect();
+    trained_frames.sort();
+    assert_eq!(trained_frames, vec![2, 4, 6]);
+    assert_eq!(trained.annotation_ids.len(), 9);
+
+    // Unreviewed work no longer trains: frame 6 leaves the export too.
+    let policy = echolabel::store::TrainingLabels {
+        otherwise: echolabel::store::LastResort::Nobody,
+        ..Default::default()
+    };
+    s.project.set_training_labels(s.admin, &policy).unwrap();
+    let (rows, _) = export(&out, &["--training-labels"]);
+    assert_eq!(
+        by_frame(&rows).keys().copied().collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+
+    // The consensus alone: frame 2's three, one set for the clip.
+    let (rows, manifest) = export(&dir.path().join("consensus"), &["--consensus"]);
+    assert_eq!(by_frame(&rows).keys().copied().collect::<Vec<_>>(), vec![2]);
+    assert_eq!(manifest["counts"]["label_sets"], 1);
+    // Everyone's: one set per author (Ana and Ben).
+    let (_, manifest) = export(&dir.path().join("everyone"), &[]);
+    assert_eq!(manifest["counts"]["label_sets"], 2);
+
+    // The setting decides what trains, so statuses cannot be asked for too.
+    let output = echolabel(&[
+        "export",
+        "--project",
+        &root,
+        "--format",
+        "csv",
+        "--out",
+        dir.path().join("refused").to_str().unwrap(),
+        "--training-labels",
+        "--status",
+        "draft",
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--status"));
 }

@@ -118,6 +118,13 @@ fn two_blind_annotators_then_a_reviewer_builds_consensus_and_reads_agreement() {
     let clip = app(&h).clip_and_frame().unwrap().0;
     let shown = app(&h).session().unwrap().readers.outlines(clip, 1);
     assert_eq!(shown.len(), 1, "the first annotator's outline is drawn");
+    let marks = app(&h).session().unwrap().readers.marks(clip);
+    assert!(
+        marks
+            .iter()
+            .any(|m| m.author == FIRST && m.kind == KeyFrameKind::EndDiastole && m.frame == 1),
+        "the timeline shows the first annotator's ED: {marks:?}"
+    );
     h.get_all_by_label("Accept").next().unwrap().click();
     wait_saved(&mut h);
 
@@ -187,4 +194,123 @@ fn two_blind_annotators_then_a_reviewer_builds_consensus_and_reads_agreement() {
 fn app_perform(h: &mut crate::ui::H, action: echolabel::app::Action) {
     h.state_mut().as_mut().unwrap().perform(action);
     h.step();
+}
+
+/// The text box labelled `label` (not the label itself).
+fn text_box<'a>(h: &'a crate::ui::H, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_all_by_label(label)
+        .find(|node| {
+            use egui_kittest::kittest::NodeT;
+            matches!(
+                node.accesskit_node().role(),
+                eframe::egui::accesskit::Role::TextInput
+                    | eframe::egui::accesskit::Role::PasswordInput
+            )
+        })
+        .unwrap_or_else(|| panic!("a text box labelled {label}"))
+}
+
+/// Focuses the text box labelled `label` and types `text` into it.
+fn type_into(h: &mut crate::ui::H, label: &str, text: &str) {
+    text_box(h, label).focus();
+    h.step();
+    text_box(h, label).type_text(text);
+    h.step();
+}
+
+#[test]
+fn an_admin_sets_a_passphrase_and_adds_a_template_in_the_study_window() {
+    let dirs = dirs();
+    create_demo_project(&dirs.demo, |_, _| {}, &AtomicBool::new(false)).unwrap();
+    let mut h = harness(options(&dirs, Some(&dirs.demo), Some(DEMO_ADMIN)));
+    wait_until(&mut h, "a clip to show", |h| app(h).clip_ready());
+    app_perform(&mut h, echolabel::app::Action::ToggleStudy);
+    wait_until(&mut h, "the study window", |h| {
+        h.query_by_label("People").is_some()
+    });
+    h.get_by_label("People").click();
+    h.step();
+    h.step();
+    type_into(&mut h, "New passphrase", "correct horse");
+    type_into(&mut h, "Again", "correct horse battery");
+    assert!(
+        h.query_by_label("The two do not match").is_some(),
+        "mismatched entries are caught before anything is set"
+    );
+    text_box(&h, "Again").focus();
+    h.step();
+    for _ in 0.." battery".len() {
+        key(&mut h, Key::Backspace);
+    }
+    h.step();
+    h.get_by_label("Set passphrase").click();
+    wait_until(&mut h, "the passphrase to be set", |h| {
+        h.query_by_label_contains("passphrase is set").is_some()
+    });
+
+    h.get_by_label("Work and settings").click();
+    h.step();
+    h.step();
+    type_into(&mut h, "Template name", "Apical keypoints");
+    type_into(
+        &mut h,
+        "Items",
+        "apex, mitral annulus septal , mitral annulus lateral",
+    );
+    h.get_by_label("keypoint").click();
+    h.step();
+    h.get_by_label("Add template").click();
+    wait_saved(&mut h);
+    wait_until(&mut h, "the template listed", |h| {
+        h.query_by_label("apex, mitral annulus septal, mitral annulus lateral")
+            .is_some()
+    });
+    drop(h);
+
+    // Nothing on disk holds the passphrase in clear: not the journal, the
+    // database or the desktop's settings.
+    for root in [&dirs.demo, &dirs.config] {
+        for file in files_under(root) {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(13).any(|w| w == b"correct horse"),
+                "{} holds the passphrase",
+                file.display()
+            );
+        }
+    }
+    let project = Project::open(&dirs.demo).unwrap();
+    project.sign_in(DEMO_ADMIN, Some("correct horse")).unwrap();
+    assert!(project.sign_in(DEMO_ADMIN, Some("correct")).is_err());
+    let template = project
+        .templates()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Apical keypoints")
+        .unwrap();
+    assert_eq!(template.kind, echolabel::store::AnnotationKind::Keypoint);
+    assert_eq!(
+        template.items,
+        ["apex", "mitral annulus septal", "mitral annulus lateral"]
+    );
+}
+
+fn files_under(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders: Vec<_> = root
+        .is_dir()
+        .then(|| root.to_path_buf())
+        .into_iter()
+        .collect();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
 }

@@ -2,6 +2,7 @@
 //! as jobs on their own connection (STAPLE over every frame would hold up
 //! the store thread's saves), with progress and Cancel in the status bar.
 
+use super::passphrase_form::PassphraseRequest;
 use crate::app::EchoLabelApp;
 use crate::app::background::JobOutput;
 use crate::consensus::{AgreementReport, BuildSummary, build_all, project_agreement};
@@ -13,6 +14,13 @@ impl EchoLabelApp {
     pub(in crate::app) fn study_changed(&mut self, change: StudyChange) {
         if let Some(session) = &self.session {
             self.study.send(session, change);
+            session_reload(self);
+        }
+    }
+
+    pub(in crate::app) fn passphrase_requested(&mut self, request: PassphraseRequest) {
+        if let Some(session) = &self.session {
+            self.study.set_passphrase(session, request);
             session_reload(self);
         }
     }

@@ -9,8 +9,10 @@
 
 pub mod agreement;
 mod jobs;
+pub mod passphrase_form;
 mod people_tab;
 mod progress_tab;
+mod template_form;
 mod work_tab;
 
 use eframe::egui;
@@ -24,6 +26,7 @@ use crate::store::{
     Annotator, Assignment, Collection, FrameTimeRow, ProgressRow, Project, Role, StoreError,
     TaskTemplate, TrainingLabels, progress_report,
 };
+use passphrase_form::PassphraseRequest;
 
 /// Everything the window shows, read in one go.
 pub struct StudyOverview {
@@ -71,6 +74,9 @@ pub struct StudyWindow {
     overview: Option<StudyOverview>,
     loading: Option<Pending<StudyOverview>>,
     people: people_tab::PersonForm,
+    passphrase: passphrase_form::PassphraseForm,
+    /// A passphrase being set: whose, and whether set (not removed).
+    setting_passphrase: Option<Pending<(String, bool)>>,
     work: work_tab::AssignForm,
 }
 
@@ -81,6 +87,16 @@ impl StudyWindow {
 
     /// Takes the overview once the store thread has read it.
     pub fn poll(&mut self, notices: &mut Notices) {
+        if let Some(pending) = &self.setting_passphrase
+            && let Some(answer) = pending.try_take()
+        {
+            self.setting_passphrase = None;
+            match answer {
+                Ok((name, true)) => notices.info(format!("{name}'s passphrase is set")),
+                Ok((name, false)) => notices.info(format!("{name} has no passphrase now")),
+                Err(error) => notices.error(format!("passphrase: {error}")),
+            }
+        }
         if let Some(pending) = &self.loading
             && let Some(answer) = pending.try_take()
         {
@@ -134,7 +150,16 @@ impl StudyWindow {
                             progress_tab::progress_ui(ui, overview);
                             None
                         }
-                        Tab::People => self.people.ui(ui, overview, admin),
+                        Tab::People => {
+                            let change = self.people.ui(ui, overview, admin);
+                            ui.separator();
+                            if let Some(request) =
+                                self.passphrase.ui(ui, &me, &overview.annotators, admin)
+                            {
+                                commands.send(Command::SetPassphrase(request));
+                            }
+                            change
+                        }
                         Tab::Work => self.work.ui(ui, overview, admin),
                     };
                 });
@@ -143,6 +168,29 @@ impl StudyWindow {
         if let Some(change) = change {
             commands.send(Command::Study(change));
         }
+    }
+
+    /// Sets or removes a passphrase as the person working, on the store
+    /// thread and outside the journal (see [`passphrase_form`]), then reads
+    /// the study again.
+    pub fn set_passphrase(&mut self, session: &Session, request: PassphraseRequest) {
+        let Some(me) = &session.annotator else { return };
+        let by = me.id;
+        self.setting_passphrase = Some(session.store.read(move |project: &mut Project| {
+            let PassphraseRequest {
+                annotator_id,
+                passphrase,
+            } = request;
+            project.set_passphrase(by, annotator_id, passphrase.as_deref())?;
+            let name = project
+                .annotators()?
+                .into_iter()
+                .find(|a| a.id == annotator_id)
+                .map(|a| a.name)
+                .unwrap_or_default();
+            Ok::<_, StoreError>((name, passphrase.is_some()))
+        }));
+        self.reload(session);
     }
 
     /// Writes a change as the person working, then reads the study again

@@ -31,17 +31,19 @@ pub fn progress_ui(ui: &mut egui::Ui, overview: &StudyOverview) {
                     ui.label(&row.annotator);
                     // Frames to do: the ED/ES frames they marked, or at least
                     // what they annotated.
-                    let target = row.frames_assigned.max(row.frames_annotated).max(1);
-                    let done = row.frames_annotated as f32 / target as f32;
+                    let target = row.frames_assigned.max(row.frames_annotated);
+                    let done = row.frames_annotated as f32 / target.max(1) as f32;
+                    let frames = if target == 0 {
+                        "no ED/ES marked yet".to_string()
+                    } else {
+                        format!("{} of {target} frames", row.frames_annotated)
+                    };
                     ui.add(
                         egui::ProgressBar::new(done)
                             .desired_width(220.0)
                             .text(format!(
-                                "{} of {} frames, {} clip(s) of {}",
-                                row.frames_annotated,
-                                row.frames_assigned.max(row.frames_annotated),
-                                row.clips_annotated,
-                                row.clips_assigned
+                                "{frames}, {} of {} clip(s)",
+                                row.clips_annotated, row.clips_assigned
                             )),
                     );
                     ui.label(format!(

@@ -1,8 +1,10 @@
 //! Work and settings: the assignments (with Remove), assigning a collection
-//! or a single clip, blind collections, and which labels train.
+//! or a single clip, task templates, blind collections, and which labels
+//! train.
 
 use eframe::egui;
 
+use super::template_form::TemplateForm;
 use super::{StudyOverview, admin_only};
 use crate::editor::{StudyChange, Work};
 use crate::store::{LastResort, TrainingLabels};
@@ -15,6 +17,7 @@ pub struct AssignForm {
     /// A collection by name, or a single clip by id.
     collection: Option<String>,
     clip: Option<i64>,
+    templates: TemplateForm,
 }
 
 impl AssignForm {
@@ -57,15 +60,24 @@ impl AssignForm {
             });
         ui.separator();
         if !admin {
+            self.templates
+                .ui(ui, &overview.templates, &overview.assignments, false);
+            ui.separator();
             admin_only(ui, overview);
             ui.label(format!("Training labels: {}", overview.training));
             return change;
         }
-        change = change.or_else(|| self.assign_ui(ui, overview));
+        // Every section is drawn each frame, whichever of them changed something.
+        let assigned = self.assign_ui(ui, overview);
         ui.separator();
-        change = change.or_else(|| blind_ui(ui, overview));
+        let template = self
+            .templates
+            .ui(ui, &overview.templates, &overview.assignments, true);
         ui.separator();
-        change.or_else(|| training_ui(ui, &overview.training, overview))
+        let blind = blind_ui(ui, overview);
+        ui.separator();
+        let training = training_ui(ui, &overview.training, overview);
+        change.or(assigned).or(template).or(blind).or(training)
     }
 
     fn assign_ui(&mut self, ui: &mut egui::Ui, overview: &StudyOverview) -> Option<StudyChange> {
