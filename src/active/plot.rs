@@ -1,6 +1,6 @@
 //! The learning-curve figure of a simulation: test Dice against the share of
-//! labelled frames, one line per strategy (mean over seeds, ± one standard
-//! deviation as whiskers), with the full-data Dice and 97 % of it as
+//! labelled frames, one line per curve (mean over seeds, its 95 % interval
+//! as whiskers), with the full-data Dice and 97 % of it as
 //! references. Drawn with plotters into memory and written as a PNG.
 
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::simulation::SummaryRow;
+use super::simulation::{OWN_BATCH, SummaryRow};
 
 /// Figure size in pixels.
 const WIDTH: u32 = 1200;
@@ -100,7 +100,7 @@ fn draw(
         * 1.05;
     let lowest = summary
         .iter()
-        .map(|r| r.dice_mean - r.dice_sd)
+        .map(|r| r.dice_mean - r.dice_ci95)
         .fold(1.0f32, f32::min);
     let min_y = (lowest - 0.05).clamp(0.0, 0.9);
     let mut chart = ChartBuilder::on(&root)
@@ -140,21 +140,26 @@ fn draw(
         }
     }
 
-    let mut curves: Vec<(String, &'static str)> = summary
+    let mut curves: Vec<(String, &str, &'static str)> = summary
         .iter()
-        .map(|r| (r.strategy.name(), r.mode))
+        .map(|r| (r.strategy.name(), r.batch.as_str(), r.mode))
         .collect();
     curves.dedup();
-    for (index, (strategy, mode)) in curves.iter().enumerate() {
+    for (index, (strategy, batch, mode)) in curves.iter().enumerate() {
         let colour = PALETTE[index % PALETTE.len()];
         let rows: Vec<&SummaryRow> = summary
             .iter()
-            .filter(|r| r.strategy.name() == *strategy && r.mode == *mode)
+            .filter(|r| r.strategy.name() == *strategy && r.batch == *batch && r.mode == *mode)
             .collect();
-        let label = if *mode == "al" {
+        let name = if *batch == OWN_BATCH {
             strategy.clone()
         } else {
-            format!("{strategy} + {}", mode.to_uppercase())
+            format!("{strategy} ({batch})")
+        };
+        let label = if *mode == "al" {
+            name
+        } else {
+            format!("{name} + {}", mode.to_uppercase())
         };
         chart
             .draw_series(LineSeries::new(
@@ -168,9 +173,9 @@ fn draw(
             .draw_series(rows.iter().map(|r| {
                 ErrorBar::new_vertical(
                     r.labelled_percent,
-                    r.dice_mean - r.dice_sd,
+                    r.dice_mean - r.dice_ci95,
                     r.dice_mean,
-                    (r.dice_mean + r.dice_sd).min(1.0),
+                    (r.dice_mean + r.dice_ci95).min(1.0),
                     colour.filled(),
                     8,
                 )
@@ -198,11 +203,14 @@ mod tests {
     fn the_figure_has_one_coloured_line_per_curve_and_the_reference_lines() {
         let row = |strategy, round, labelled_percent, dice_mean| SummaryRow {
             strategy,
+            batch: "top".to_string(),
             mode: "al",
             round,
             labelled_percent,
             dice_mean,
             dice_sd: 0.02,
+            seeds: 5,
+            dice_ci95: 0.025,
         };
         let summary = [
             row(Strategy::Random, 0, 5.0, 0.6),

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::batch::{BatchRule, Place};
 use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
-use super::strategies::{Candidate, Strategy, select};
+use super::strategies::{Candidate, FrameSummary, Labelled, Strategy, select};
 use crate::dicom::{Clip, ClipError};
 use crate::model::{CheckpointError, ComputeDevice, SegmentedFrame, Segmenter, TrainEvent};
 use crate::modelling::{
@@ -55,6 +56,9 @@ impl RoundBudget {
 #[derive(Debug, Clone)]
 pub struct RoundSettings {
     pub strategy: Strategy,
+    /// How the strategy's scores become a batch (top-k, power sampling,
+    /// frames per clip).
+    pub batch: BatchRule,
     pub budget: RoundBudget,
     /// MC passes per frame.
     pub samples: usize,
@@ -233,13 +237,18 @@ pub fn run_round(
     }
     let candidates: Vec<Candidate> = scored.iter().map(|s| s.candidate.clone()).collect();
     let labelled = labelled_embeddings(project, &segmenter, settings.strategy)?;
+    let labelled_places = labelled_places(project)?;
     let budget = settings.budget.frames(scored.len());
     let picked = select(
         settings.strategy,
         &candidates,
-        &labelled,
+        Labelled {
+            embeddings: &labelled,
+            places: &labelled_places,
+        },
         budget,
         settings.seed,
+        &settings.batch,
     );
 
     let rounds_before = project.rounds()?.len() as u32;
@@ -278,6 +287,7 @@ pub fn run_round(
             model_version_id: choice.version_id,
             parameters: serde_json::json!({
                 "budget": settings.budget,
+                "batch": settings.batch.name(),
                 "samples": settings.samples,
                 "semi": settings.semi,
                 "stride": settings.stride,
@@ -417,10 +427,17 @@ fn score_clip(
             let maps = &segmented.prediction.maps;
             let pixels = maps.width * maps.height;
             let foreground: Vec<f32> = maps.mean[..pixels].iter().map(|p| 1.0 - p).collect();
+            let summary = FrameSummary::of(maps);
             out.push(ScoredFrame {
                 clip_id,
                 frame,
                 candidate: Candidate {
+                    place: Place {
+                        clip: u32::try_from(clip_id).unwrap_or(u32::MAX),
+                        frame,
+                    },
+                    foreground: summary.foreground,
+                    lv_fraction: summary.lv_fraction,
                     scores: segmented.prediction.scores,
                     embedding,
                     ensemble: None,
@@ -433,6 +450,28 @@ fn score_clip(
         }
     }
     Ok(out)
+}
+
+/// Where the frames people finished lie (the key-frames baseline goes to the
+/// clips with the fewest first).
+fn labelled_places(project: &Project) -> Result<Vec<Place>, StoreError> {
+    let mut places = Vec::new();
+    for clip in project.clips(None)? {
+        let mut frames: Vec<u32> = project
+            .annotations(clip.id, None)?
+            .iter()
+            .filter(|a| counts_for_training(a, false))
+            .map(|a| a.frame)
+            .collect();
+        frames.sort_unstable();
+        frames.dedup();
+        let clip_id = u32::try_from(clip.id).unwrap_or(u32::MAX);
+        places.extend(frames.into_iter().map(|frame| Place {
+            clip: clip_id,
+            frame,
+        }));
+    }
+    Ok(places)
 }
 
 /// Embeddings of the frames people labelled, for the strategies that keep

@@ -10,8 +10,10 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::Serialize;
 
+use super::batch::{BatchRule, Place};
+use super::protocol::Interval;
 use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
-use super::strategies::{Candidate, EnsembleScores, Strategy, select};
+use super::strategies::{Candidate, EnsembleScores, FrameSummary, Labelled, Strategy, select};
 use crate::model::mc::{self, FramePrediction, SamplingMode};
 use crate::model::metrics::DiceCounts;
 use crate::model::{LossKind, McdUNet, ModelConfig, Sample, TrainOptions, train};
@@ -19,6 +21,10 @@ use crate::model::{LossKind, McdUNet, ModelConfig, Sample, TrainOptions, train};
 #[derive(Debug, Clone)]
 pub struct SimulationConfig {
     pub strategies: Vec<Strategy>,
+    /// How score-ranked strategies and the random baselines draw a batch:
+    /// each rule is a curve of its own (the strategies that spread their
+    /// batch themselves run once).
+    pub rules: Vec<BatchRule>,
     pub rounds: usize,
     /// Frames labelled per round.
     pub budget: usize,
@@ -63,6 +69,9 @@ impl SimulationConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
     pub strategy: Strategy,
+    /// The batch rule's name ([`BatchRule::name`]), or `own` for a strategy
+    /// that spreads its batch itself.
+    pub batch: String,
     /// "al", "ceal" or "ssal".
     pub mode: &'static str,
     pub seed: u64,
@@ -74,11 +83,29 @@ pub struct CurvePoint {
     pub pseudo_labelled: usize,
     /// Mean foreground Dice on the test split.
     pub dice: f32,
+    /// Per structure (the CAMUS three, where the model has them).
+    pub dice_lv_endocardium: Option<f32>,
+    pub dice_myocardium: Option<f32>,
+    pub dice_left_atrium: Option<f32>,
+}
+
+/// The batch name of a strategy that spreads its batch itself.
+pub const OWN_BATCH: &str = "own";
+
+/// The batch rules `strategy` runs with: all of them, or none (`None` once)
+/// for a strategy that spreads its batch itself.
+fn rules_for(strategy: Strategy, rules: &[BatchRule]) -> Vec<Option<BatchRule>> {
+    if strategy.uses_batch_rule() && !rules.is_empty() {
+        rules.iter().copied().map(Some).collect()
+    } else {
+        vec![None]
+    }
 }
 
 /// What one run (a strategy and a seed) works on.
 struct Run<'a> {
     samples: &'a [Sample],
+    places: &'a [Place],
     config: &'a SimulationConfig,
     device: &'a Device,
     pool: &'a [usize],
@@ -90,14 +117,16 @@ struct Run<'a> {
 /// `progress(message)` returns false to stop early (the points so far are returned).
 pub fn simulate(
     samples: &[Sample],
-    clips: &[u32],
+    places: &[Place],
     config: &SimulationConfig,
     device: &Device,
     mut progress: impl FnMut(&str) -> bool,
 ) -> Vec<CurvePoint> {
-    let (pool, test) = split_test(clips, config.test_fraction);
+    let clips: Vec<u32> = places.iter().map(|p| p.clip).collect();
+    let (pool, test) = split_test(&clips, config.test_fraction);
     let run = Run {
         samples,
+        places,
         config,
         device,
         pool: &pool,
@@ -106,9 +135,17 @@ pub fn simulate(
     let mut points = Vec::new();
     for &mode in &config.modes {
         for &strategy in &config.strategies {
-            for &seed in &config.seeds {
-                if !run.curve(strategy, mode, seed, &mut points, &mut progress) {
-                    return points;
+            for rule in rules_for(strategy, &config.rules) {
+                for &seed in &config.seeds {
+                    let curve = Curve {
+                        strategy,
+                        rule,
+                        mode,
+                        seed,
+                    };
+                    if !run.curve(curve, &mut points, &mut progress) {
+                        return points;
+                    }
                 }
             }
         }
@@ -121,12 +158,13 @@ pub fn simulate(
 /// ceiling the learning curves are compared with.
 pub fn full_data_dice(
     samples: &[Sample],
-    clips: &[u32],
+    places: &[Place],
     config: &SimulationConfig,
     seed: u64,
     device: &Device,
 ) -> Option<FullData> {
-    let (pool, test) = split_test(clips, config.test_fraction);
+    let clips: Vec<u32> = places.iter().map(|p| p.clip).collect();
+    let (pool, test) = split_test(&clips, config.test_fraction);
     let set: Vec<Sample> = pool.iter().map(|&i| samples[i].clone()).collect();
     let groups: Vec<u32> = (0..set.len() as u32).collect();
     // As many steps as a whole curve takes (its rounds warm-start each other).
@@ -141,6 +179,7 @@ pub fn full_data_dice(
     .ok()?;
     let run = Run {
         samples,
+        places,
         config,
         device,
         pool: &pool,
@@ -149,7 +188,7 @@ pub fn full_data_dice(
     Some(FullData {
         seed,
         labelled: pool.len(),
-        dice: run.test_dice(&outcome.model),
+        dice: run.test_dice(&outcome.model).0,
     })
 }
 
@@ -162,16 +201,32 @@ pub struct FullData {
     pub dice: f32,
 }
 
+/// Which learning curve: a strategy, its batch rule, a semi-supervised mode
+/// and a seed (which also fixes the initial labelled set, so curves of one
+/// seed are paired).
+#[derive(Debug, Clone, Copy)]
+struct Curve {
+    strategy: Strategy,
+    rule: Option<BatchRule>,
+    mode: SemiSupervised,
+    seed: u64,
+}
+
 impl Run<'_> {
     /// One learning curve; false when `progress` asked to stop.
     fn curve(
         &self,
-        strategy: Strategy,
-        mode: SemiSupervised,
-        seed: u64,
+        curve: Curve,
         points: &mut Vec<CurvePoint>,
         progress: &mut impl FnMut(&str) -> bool,
     ) -> bool {
+        let Curve {
+            strategy,
+            rule,
+            mode,
+            seed,
+        } = curve;
+        let batch = rule.map_or(OWN_BATCH.to_string(), |r| r.name());
         let config = self.config;
         let members = match strategy.ensemble() {
             Some(kind) => kind.members(&config.model, config.training.loss),
@@ -187,7 +242,7 @@ impl Run<'_> {
         let mut pseudo: Vec<Sample> = Vec::new();
         for round in 0..=config.rounds {
             let message = format!(
-                "{} ({}), seed {seed}, round {round}: {} labelled",
+                "{} {batch} ({}), seed {seed}, round {round}: {} labelled",
                 strategy.name(),
                 mode.name(),
                 labelled.len()
@@ -222,28 +277,44 @@ impl Run<'_> {
                     }
                 }
             }
+            // The base model: an ensemble only chooses the frames.
+            let (dice, per_class) = self.test_dice(&models[0]);
+            let structure = |name: &str| {
+                config
+                    .model
+                    .class_of(name)
+                    .and_then(|class| per_class.get(class - 1).copied())
+            };
             points.push(CurvePoint {
                 strategy,
+                batch: batch.clone(),
                 mode: mode.name(),
                 seed,
                 round,
                 labelled: labelled.len(),
                 percent: 100.0 * labelled.len() as f32 / self.pool.len().max(1) as f32,
                 pseudo_labelled: pseudo.len(),
-                // The base model: an ensemble only chooses the frames.
-                dice: self.test_dice(&models[0]),
+                dice,
+                dice_lv_endocardium: structure("LV endocardium"),
+                dice_myocardium: structure("Myocardium"),
+                dice_left_atrium: structure("Left atrium"),
             });
             if round == config.rounds || unlabelled.is_empty() {
                 return true;
             }
             let (candidates, predictions) = self.score_pool(&models, &unlabelled);
             let labelled_embeddings = self.embeddings(&models[0], &labelled);
+            let labelled_places: Vec<Place> = labelled.iter().map(|&i| self.places[i]).collect();
             let mut picked = select(
                 strategy,
                 &candidates,
-                &labelled_embeddings,
+                Labelled {
+                    embeddings: &labelled_embeddings,
+                    places: &labelled_places,
+                },
                 config.budget,
                 seed ^ ((round as u64) << 8),
+                &rule.unwrap_or(BatchRule::TOP_K),
             );
             let entropies: Vec<f32> = candidates.iter().map(|c| c.scores.entropy.mean).collect();
             // The pool's entropy range: what CEAL's threshold is measured against.
@@ -284,7 +355,8 @@ impl Run<'_> {
         mc::input(&images, self.config.model.input_size, self.device)
     }
 
-    fn test_dice(&self, model: &McdUNet) -> f32 {
+    /// The mean foreground Dice on the test split, and each foreground class's.
+    fn test_dice(&self, model: &McdUNet) -> (f32, Vec<f32>) {
         let mut counts = DiceCounts::new(self.config.model.classes.len());
         for chunk in self.test.chunks(8) {
             let logits = model.forward(self.batch_input(chunk), false);
@@ -300,7 +372,7 @@ impl Run<'_> {
             counts.add(&predicted, &truth);
         }
         let dice = counts.dice();
-        dice.iter().sum::<f32>() / dice.len().max(1) as f32
+        (dice.iter().sum::<f32>() / dice.len().max(1) as f32, dice)
     }
 
     fn embeddings(&self, model: &McdUNet, indices: &[usize]) -> Vec<Vec<f32>> {
@@ -359,11 +431,15 @@ impl Run<'_> {
                     .iter()
                     .map(|p| 1.0 - p)
                     .collect();
+                let summary = FrameSummary::of(&prediction.maps);
                 masks.push(PoolPrediction {
                     instability: threshold_variance(&foreground, &STABILITY_THRESHOLDS),
                     mask: prediction.maps.mask,
                 });
                 candidates.push(Candidate {
+                    place: self.places[chunk[index]],
+                    foreground: summary.foreground,
+                    lv_fraction: summary.lv_fraction,
                     scores: prediction.scores,
                     embedding: embedding.clone(),
                     ensemble,
@@ -399,48 +475,83 @@ struct PoolPrediction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SummaryRow {
     pub strategy: Strategy,
+    pub batch: String,
     pub mode: &'static str,
     pub round: usize,
     /// Mean share of the pool labelled by the oracle, in percent.
     pub labelled_percent: f32,
     pub dice_mean: f32,
     pub dice_sd: f32,
+    pub seeds: usize,
+    /// Half-width of the 95 % interval of the mean (Student's t over seeds).
+    pub dice_ci95: f32,
 }
 
-/// Mean and standard deviation of Dice per strategy, mode and round, over seeds.
+impl SummaryRow {
+    /// The curve's name in tables and figures: `bald power1-clip1 al`.
+    pub fn curve(&self) -> String {
+        format!("{} {} {}", self.strategy.name(), self.batch, self.mode)
+    }
+}
+
+/// Mean and standard deviation of Dice per curve (strategy, batch rule and
+/// mode) and round, over seeds.
 pub fn summarise(points: &[CurvePoint]) -> Vec<SummaryRow> {
-    let mut keys: Vec<(Strategy, &'static str, usize)> = points
+    let mut keys: Vec<(String, String, &'static str, usize, Strategy)> = points
         .iter()
-        .map(|p| (p.strategy, p.mode, p.round))
+        .map(|p| {
+            (
+                p.strategy.name(),
+                p.batch.clone(),
+                p.mode,
+                p.round,
+                p.strategy,
+            )
+        })
         .collect();
-    keys.sort_by_key(|(s, m, r)| (s.name(), *m, *r));
-    keys.dedup();
+    keys.sort_by(|a, b| (&a.0, &a.1, a.2, a.3).cmp(&(&b.0, &b.1, b.2, b.3)));
+    keys.dedup_by(|a, b| (&a.0, &a.1, a.2, a.3) == (&b.0, &b.1, b.2, b.3));
     keys.into_iter()
-        .map(|(strategy, mode, round)| {
+        .map(|(_, batch, mode, round, strategy)| {
             let runs: Vec<&CurvePoint> = points
                 .iter()
-                .filter(|p| p.strategy == strategy && p.mode == mode && p.round == round)
+                .filter(|p| {
+                    p.strategy == strategy && p.batch == batch && p.mode == mode && p.round == round
+                })
                 .collect();
             let n = runs.len() as f32;
             let labelled_percent = runs.iter().map(|p| p.percent).sum::<f32>() / n;
             let mean = runs.iter().map(|p| p.dice).sum::<f32>() / n;
             let sd = (runs.iter().map(|p| (p.dice - mean).powi(2)).sum::<f32>() / n).sqrt();
+            let dice: Vec<f64> = runs.iter().map(|p| f64::from(p.dice)).collect();
             SummaryRow {
                 strategy,
+                batch,
                 mode,
                 round,
                 labelled_percent,
                 dice_mean: mean,
                 dice_sd: sd,
+                seeds: runs.len(),
+                dice_ci95: Interval::of(&dice).half_width as f32,
             }
         })
         .collect()
+}
+
+/// Whether a summary row belongs to plain random active learning (top-k
+/// order is a shuffle; no pseudo-labels): the curve others are measured against.
+pub fn is_plain_random(strategy: Strategy, batch: &str, mode: &str) -> bool {
+    strategy == Strategy::Random
+        && batch == BatchRule::TOP_K.name()
+        && mode == SemiSupervised::None.name()
 }
 
 /// How many labels a curve needed to reach a target Dice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelSaving {
     pub strategy: Strategy,
+    pub batch: String,
     pub mode: &'static str,
     pub target_dice: f32,
     /// The first round's labelled share whose mean Dice reached the target.
@@ -451,28 +562,31 @@ pub struct LabelSaving {
 
 /// For each curve other than plain random: the labels it needed to reach the
 /// final mean Dice of plain random active learning, against random's labels.
-/// Empty when the summary has no random curve.
+/// Empty when the summary has no plain random curve.
 pub fn label_savings(summary: &[SummaryRow]) -> Vec<LabelSaving> {
     let Some(random_final) = summary
         .iter()
-        .filter(|r| r.strategy == Strategy::Random && r.mode == SemiSupervised::None.name())
+        .filter(|r| is_plain_random(r.strategy, &r.batch, r.mode))
         .max_by_key(|r| r.round)
     else {
         return Vec::new();
     };
-    let mut curves: Vec<(Strategy, &'static str)> =
-        summary.iter().map(|r| (r.strategy, r.mode)).collect();
+    let mut curves: Vec<(Strategy, &str, &'static str)> = summary
+        .iter()
+        .map(|r| (r.strategy, r.batch.as_str(), r.mode))
+        .collect();
     curves.dedup();
-    curves.retain(|&(s, m)| !(s == Strategy::Random && m == random_final.mode));
+    curves.retain(|&(s, b, m)| !is_plain_random(s, b, m));
     curves
         .into_iter()
-        .map(|(strategy, mode)| LabelSaving {
+        .map(|(strategy, batch, mode)| LabelSaving {
             strategy,
+            batch: batch.to_string(),
             mode,
             target_dice: random_final.dice_mean,
             reached_at_percent: summary
                 .iter()
-                .filter(|r| r.strategy == strategy && r.mode == mode)
+                .filter(|r| r.strategy == strategy && r.batch == batch && r.mode == mode)
                 .find(|r| r.dice_mean >= random_final.dice_mean)
                 .map(|r| r.labelled_percent),
             reference_percent: random_final.labelled_percent,
@@ -492,8 +606,10 @@ mod tests {
             .into_iter()
             .flat_map(|c| c.frames)
             .collect();
-        let (samples, clips) = to_samples(&frames, 32);
+        let (samples, _) = to_samples(&frames, 32);
+        let places = Place::of_frames(&frames);
         let config = SimulationConfig {
+            rules: vec![BatchRule::TOP_K],
             strategies: vec![Strategy::Bald, Strategy::KCenter],
             rounds: 2,
             budget: 3,
@@ -511,7 +627,7 @@ mod tests {
             modes: vec![SemiSupervised::None],
         };
         let mut messages = Vec::new();
-        let points = simulate(&samples, &clips, &config, &Device::flex(), |m| {
+        let points = simulate(&samples, &places, &config, &Device::flex(), |m| {
             messages.push(m.to_string());
             true
         });
@@ -542,6 +658,7 @@ mod tests {
             .flat_map(|c| c.frames)
             .collect();
         let (samples, clips) = to_samples(&frames, 32);
+        let places = Place::of_frames(&frames);
         for semi in [
             SemiSupervised::Ceal {
                 threshold: 10.0,
@@ -554,6 +671,7 @@ mod tests {
             },
         ] {
             let config = SimulationConfig {
+                rules: vec![BatchRule::TOP_K],
                 strategies: vec![Strategy::McEntropy],
                 rounds: 1,
                 budget: 3,
@@ -569,7 +687,7 @@ mod tests {
                 test_fraction: 0.25,
                 modes: vec![semi],
             };
-            let points = simulate(&samples, &clips, &config, &Device::flex(), |_| true);
+            let points = simulate(&samples, &places, &config, &Device::flex(), |_| true);
             assert_eq!(points.len(), 2);
             assert_eq!(points[0].pseudo_labelled, 0);
             // Thresholds that admit everything: every pool frame not sent to the oracle.
@@ -586,7 +704,9 @@ mod tests {
             .flat_map(|c| c.frames)
             .collect();
         let (samples, clips) = to_samples(&frames, 32);
+        let places = Place::of_frames(&frames);
         let config = SimulationConfig {
+            rules: vec![BatchRule::TOP_K],
             strategies: vec![Strategy::MultiLossDisagreement],
             rounds: 1,
             budget: 2,
@@ -603,6 +723,7 @@ mod tests {
         let device = Device::flex();
         let run = Run {
             samples: &samples,
+            places: &places,
             config: &config,
             device: &device,
             pool: &pool,
@@ -627,7 +748,7 @@ mod tests {
         }));
         let (alone, _) = run.score_pool(&models[..1], &pool[3..]);
         assert!(alone.iter().all(|c| c.ensemble.is_none()));
-        let points = simulate(&samples, &clips, &config, &device, |_| true);
+        let points = simulate(&samples, &places, &config, &device, |_| true);
         assert_eq!(
             points.iter().map(|p| p.labelled).collect::<Vec<_>>(),
             [3, 5]
@@ -638,11 +759,14 @@ mod tests {
     fn savings_count_the_labels_each_curve_needed_to_reach_random_s_final_dice() {
         let row = |strategy, round, labelled_percent, dice_mean| SummaryRow {
             strategy,
+            batch: "top".to_string(),
             mode: "al",
             round,
             labelled_percent,
             dice_mean,
             dice_sd: 0.0,
+            seeds: 1,
+            dice_ci95: 0.0,
         };
         let summary = [
             row(Strategy::Bald, 0, 5.0, 0.5),

@@ -6,13 +6,20 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::batch::{BatchRule, Draw, Place, choose_batch, draw_order, keep_apart};
 use super::diversity::{fuzzy_c_means, greedy_k_center, pca};
 use crate::model::uncertainty::entropy;
-use crate::model::{Architecture, LossKind, ModelConfig, UncertaintyScores};
+use crate::model::{Architecture, LossKind, ModelConfig, UncertaintyMaps, UncertaintyScores};
 
 /// What is known about one unlabelled frame.
 #[derive(Debug, Clone, Default)]
 pub struct Candidate {
+    /// Its clip and frame (batches keep frames of a clip apart).
+    pub place: Place,
+    /// Mean predicted foreground probability (1 − P(background)).
+    pub foreground: f32,
+    /// Share of the frame predicted LV cavity: large near ED, small near ES.
+    pub lv_fraction: f32,
     pub scores: UncertaintyScores,
     /// Encoder features (the diversity strategies' space).
     pub embedding: Vec<f32>,
@@ -80,6 +87,14 @@ pub enum Strategy {
     MultiArchitectureEntropy,
     /// Disagreement between the multi-architecture ensemble's members.
     MultiArchitectureDisagreement,
+    /// Frames drawn at random with probability ∝ their predicted
+    /// foreground: a random baseline that does not waste labels on frames
+    /// with little heart in them.
+    ForegroundRandom,
+    /// What a sensible person does: one frame per clip per round, clips with
+    /// the fewest labels first, the ED-like frame (largest predicted LV)
+    /// first, then the ES-like one (smallest), then any.
+    KeyFramesFirst,
     /// Greedy K-Center on encoder embeddings (core-set).
     KCenter,
     /// The most typical frame of each fuzzy C-means cluster of the PCA-reduced embeddings.
@@ -115,6 +130,20 @@ impl Strategy {
         }
     }
 
+    /// Whether a [`BatchRule`] decides how the batch is drawn (the score
+    /// strategies and the random baselines), rather than the strategy
+    /// spreading it itself (diversity, hybrids, key frames first).
+    pub fn uses_batch_rule(self) -> bool {
+        !matches!(
+            self,
+            Strategy::KeyFramesFirst
+                | Strategy::KCenter
+                | Strategy::FuzzyCMeans
+                | Strategy::UncertaintyThenDiversity
+                | Strategy::DiversityThenUncertainty
+        )
+    }
+
     /// The ensemble whose members this strategy needs, if any.
     pub fn ensemble(self) -> Option<EnsembleKind> {
         match self {
@@ -133,7 +162,11 @@ impl Strategy {
     pub fn is_uncertainty_based(self) -> bool {
         !matches!(
             self,
-            Strategy::Random | Strategy::KCenter | Strategy::FuzzyCMeans
+            Strategy::Random
+                | Strategy::ForegroundRandom
+                | Strategy::KeyFramesFirst
+                | Strategy::KCenter
+                | Strategy::FuzzyCMeans
         )
     }
 
@@ -190,27 +223,68 @@ impl EnsembleKind {
     }
 }
 
+/// What the baselines read off a frame's prediction.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FrameSummary {
+    /// Mean predicted foreground probability.
+    pub foreground: f32,
+    /// Share of pixels predicted LV cavity (class 1).
+    pub lv_fraction: f32,
+}
+
+impl FrameSummary {
+    pub fn of(maps: &UncertaintyMaps) -> FrameSummary {
+        let pixels = maps.width * maps.height;
+        if pixels == 0 || maps.mean.len() < pixels {
+            return FrameSummary::default();
+        }
+        let background: f32 = maps.mean[..pixels].iter().sum();
+        let lv = maps.mask.iter().filter(|&&c| c == 1).count();
+        FrameSummary {
+            foreground: 1.0 - background / pixels as f32,
+            lv_fraction: lv as f32 / pixels as f32,
+        }
+    }
+}
+
+/// What has been labelled so far: embeddings (for K-Center) and places
+/// (for the key-frames baseline).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Labelled<'a> {
+    pub embeddings: &'a [Vec<f32>],
+    pub places: &'a [Place],
+}
+
 /// Indices of the `budget` candidates to label next, in asking order.
-/// `labelled` are the embeddings of frames already labelled (for K-Center).
+/// Score-ranked strategies and the random baselines draw their batch by
+/// `rule` ([`super::batch`]); the diversity strategies and the key-frames
+/// baseline spread their batch themselves.
 pub fn select(
     strategy: Strategy,
     candidates: &[Candidate],
-    labelled: &[Vec<f32>],
+    labelled: Labelled<'_>,
     budget: usize,
     seed: u64,
+    rule: &BatchRule,
 ) -> Vec<usize> {
     let budget = budget.min(candidates.len());
+    let places: Vec<Place> = candidates.iter().map(|c| c.place).collect();
     match strategy {
         Strategy::Random => {
             let mut order: Vec<usize> = (0..candidates.len()).collect();
             order.shuffle(&mut StdRng::seed_from_u64(seed));
-            order.truncate(budget);
-            order
+            keep_apart(&order, &places, budget, rule)
         }
+        Strategy::ForegroundRandom => {
+            let weights: Vec<f32> = candidates.iter().map(|c| c.foreground).collect();
+            let order = draw_order(&weights, Draw::Power { beta: 1.0 }, seed);
+            keep_apart(&order, &places, budget, rule)
+        }
+        Strategy::KeyFramesFirst => key_frames_first(candidates, labelled.places, budget, seed),
         Strategy::KCenter => k_center(
             candidates,
             &(0..candidates.len()).collect::<Vec<_>>(),
-            labelled,
+            labelled.embeddings,
             budget,
         ),
         Strategy::FuzzyCMeans => typical_per_cluster(candidates, budget, seed),
@@ -221,15 +295,79 @@ pub fn select(
                 (0..candidates.len()).collect(),
                 budget * HYBRID_FACTOR,
             );
-            k_center(candidates, &shortlist, labelled, budget)
+            k_center(candidates, &shortlist, labelled.embeddings, budget)
         }
         Strategy::DiversityThenUncertainty => {
             let all: Vec<usize> = (0..candidates.len()).collect();
-            let shortlist = k_center(candidates, &all, labelled, budget * HYBRID_FACTOR);
+            let shortlist = k_center(
+                candidates,
+                &all,
+                labelled.embeddings,
+                budget * HYBRID_FACTOR,
+            );
             top_by(Strategy::McEntropy, candidates, shortlist, budget)
         }
-        scored => top_by(scored, candidates, (0..candidates.len()).collect(), budget),
+        scored => {
+            let scores: Vec<f32> = candidates
+                .iter()
+                .map(|c| scored.score(c).unwrap_or(0.0))
+                .collect();
+            choose_batch(&scores, &places, budget, rule, seed)
+        }
     }
+}
+
+/// One frame per clip, round-robin over clips from the least labelled; in
+/// each clip the largest predicted LV first, then the smallest, then the
+/// rest at random.
+fn key_frames_first(
+    candidates: &[Candidate],
+    labelled: &[Place],
+    budget: usize,
+    seed: u64,
+) -> Vec<usize> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut clips: Vec<u32> = candidates.iter().map(|c| c.place.clip).collect();
+    clips.sort_unstable();
+    clips.dedup();
+    clips.shuffle(&mut rng);
+    let labels_of = |clip: u32| labelled.iter().filter(|p| p.clip == clip).count();
+    clips.sort_by_key(|&clip| labels_of(clip));
+    let mut queues: Vec<Vec<usize>> = clips
+        .iter()
+        .map(|&clip| {
+            let mut frames: Vec<usize> = (0..candidates.len())
+                .filter(|&i| candidates[i].place.clip == clip)
+                .collect();
+            frames.shuffle(&mut rng);
+            let lv = |i: &usize| candidates[*i].lv_fraction;
+            let largest = frames
+                .iter()
+                .copied()
+                .max_by(|a, b| lv(a).total_cmp(&lv(b)));
+            let smallest = frames
+                .iter()
+                .copied()
+                .min_by(|a, b| lv(a).total_cmp(&lv(b)));
+            let mut queue: Vec<usize> = largest.into_iter().chain(smallest).collect();
+            queue.dedup();
+            let rest: Vec<usize> = frames.into_iter().filter(|i| !queue.contains(i)).collect();
+            queue.extend(rest);
+            // Taken from the back.
+            queue.reverse();
+            queue
+        })
+        .collect();
+    let mut picked = Vec::with_capacity(budget);
+    while picked.len() < budget && queues.iter().any(|q| !q.is_empty()) {
+        for queue in &mut queues {
+            if picked.len() == budget {
+                break;
+            }
+            picked.extend(queue.pop());
+        }
+    }
+    picked
 }
 
 /// The `take` of `among` with the highest `strategy` score (missing scores last).
@@ -310,7 +448,7 @@ mod tests {
                 least_confidence: score(1.0 - entropy),
             },
             embedding: embedding.to_vec(),
-            ensemble: None,
+            ..Candidate::default()
         }
     }
 
@@ -321,12 +459,62 @@ mod tests {
             candidate(0.3, 0.20, 0.30, 0.1, [1.0, 0.0]),
             candidate(0.5, 0.05, 0.10, 0.9, [2.0, 0.0]),
         ];
-        assert_eq!(select(Strategy::McEntropy, &pool, &[], 2, 0), [0, 2]);
-        assert_eq!(select(Strategy::PixelWise, &pool, &[], 1, 0), [1]);
-        assert_eq!(select(Strategy::MaxEntropy, &pool, &[], 1, 0), [2]);
-        assert_eq!(select(Strategy::McVariance, &pool, &[], 1, 0), [1]);
+        assert_eq!(
+            select(
+                Strategy::McEntropy,
+                &pool,
+                Labelled::default(),
+                2,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [0, 2]
+        );
+        assert_eq!(
+            select(
+                Strategy::PixelWise,
+                &pool,
+                Labelled::default(),
+                1,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [1]
+        );
+        assert_eq!(
+            select(
+                Strategy::MaxEntropy,
+                &pool,
+                Labelled::default(),
+                1,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [2]
+        );
+        assert_eq!(
+            select(
+                Strategy::McVariance,
+                &pool,
+                Labelled::default(),
+                1,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [1]
+        );
         // BALD prefers the frame whose passes disagree over the one that is merely unsure.
-        assert_eq!(select(Strategy::Bald, &pool, &[], 1, 0), [1]);
+        assert_eq!(
+            select(
+                Strategy::Bald,
+                &pool,
+                Labelled::default(),
+                1,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [1]
+        );
     }
 
     #[test]
@@ -378,17 +566,181 @@ mod tests {
         pool[0].ensemble = Some(agree);
         pool[1].ensemble = Some(disagree);
         assert_eq!(
-            select(Strategy::MultiLossDisagreement, &pool, &[], 1, 0),
+            select(
+                Strategy::MultiLossDisagreement,
+                &pool,
+                Labelled::default(),
+                1,
+                0,
+                &BatchRule::TOP_K
+            ),
             [1]
         );
+    }
+
+    /// A candidate on `clip`, `frame` with these entropy, foreground and LV share.
+    fn placed(clip: u32, frame: u32, entropy: f32, foreground: f32, lv: f32) -> Candidate {
+        Candidate {
+            place: Place { clip, frame },
+            foreground,
+            lv_fraction: lv,
+            ..candidate(entropy, 0.0, 0.0, 0.0, [0.0, 0.0])
+        }
+    }
+
+    #[test]
+    fn a_batch_rule_spreads_an_uncertainty_strategy_over_clips() {
+        // Clip 0's frames are the most uncertain; top-k would take three of them.
+        let pool = [
+            placed(0, 0, 0.9, 0.5, 0.1),
+            placed(0, 4, 0.8, 0.5, 0.1),
+            placed(0, 8, 0.7, 0.5, 0.1),
+            placed(1, 0, 0.3, 0.5, 0.1),
+            placed(2, 0, 0.2, 0.5, 0.1),
+        ];
+        let top = select(
+            Strategy::McEntropy,
+            &pool,
+            Labelled::default(),
+            3,
+            0,
+            &BatchRule::TOP_K,
+        );
+        assert_eq!(top, [0, 1, 2]);
+        let spread = BatchRule {
+            per_clip: 1,
+            ..BatchRule::TOP_K
+        };
+        let picked = select(
+            Strategy::McEntropy,
+            &pool,
+            Labelled::default(),
+            3,
+            0,
+            &spread,
+        );
+        assert_eq!(picked, [0, 3, 4]);
+    }
+
+    #[test]
+    fn foreground_random_prefers_frames_with_heart_in_them() {
+        let pool: Vec<Candidate> = (0..40)
+            .map(|i| placed(i, 0, 0.0, if i < 20 { 0.9 } else { 0.01 }, 0.0))
+            .collect();
+        let mut hearty = 0;
+        for seed in 0..50 {
+            let picked = select(
+                Strategy::ForegroundRandom,
+                &pool,
+                Labelled::default(),
+                4,
+                seed,
+                &BatchRule::TOP_K,
+            );
+            hearty += picked.iter().filter(|&&i| i < 20).count();
+        }
+        assert!(hearty > 180, "{hearty} of 200 picks had foreground");
+    }
+
+    #[test]
+    fn key_frames_first_takes_one_frame_per_clip_ed_like_then_es_like() {
+        // Two clips; in each the LV is largest on frame 1 and smallest on frame 3.
+        let lv = [0.2, 0.3, 0.25, 0.1, 0.2];
+        let pool: Vec<Candidate> = (0..2)
+            .flat_map(|clip| (0..5).map(move |f| placed(clip, f, 0.0, 0.5, lv[f as usize])))
+            .collect();
+        let picked = select(
+            Strategy::KeyFramesFirst,
+            &pool,
+            Labelled::default(),
+            4,
+            3,
+            &BatchRule::TOP_K,
+        );
+        let places: Vec<(u32, u32)> = picked
+            .iter()
+            .map(|&i| (pool[i].place.clip, pool[i].place.frame))
+            .collect();
+        let mut first_two: Vec<(u32, u32)> = places[..2].to_vec();
+        first_two.sort();
+        assert_eq!(
+            first_two,
+            [(0, 1), (1, 1)],
+            "ED-like frames of both clips first: {places:?}"
+        );
+        let mut next_two: Vec<(u32, u32)> = places[2..].to_vec();
+        next_two.sort();
+        assert_eq!(
+            next_two,
+            [(0, 3), (1, 3)],
+            "then the ES-like ones: {places:?}"
+        );
+        // A clip with labels already waits for the one without.
+        let labelled = [Place { clip: 0, frame: 9 }];
+        let picked = select(
+            Strategy::KeyFramesFirst,
+            &pool,
+            Labelled {
+                embeddings: &[],
+                places: &labelled,
+            },
+            1,
+            3,
+            &BatchRule::TOP_K,
+        );
+        assert_eq!(pool[picked[0]].place.clip, 1);
+    }
+
+    #[test]
+    fn frame_summaries_read_foreground_and_lv_share_off_the_maps() {
+        let maps = UncertaintyMaps {
+            width: 2,
+            height: 1,
+            classes: 2,
+            mean: vec![0.25, 0.75, 0.75, 0.25],
+            mask: vec![1, 0],
+            entropy: vec![0.0; 2],
+            variance: vec![0.0; 2],
+            bald: vec![0.0; 2],
+        };
+        let summary = FrameSummary::of(&maps);
+        assert!((summary.foreground - 0.5).abs() < 1e-6);
+        assert!((summary.lv_fraction - 0.5).abs() < 1e-6);
     }
 
     #[test]
     fn random_is_reproducible_and_never_repeats() {
         let pool = vec![Candidate::default(); 20];
-        let a = select(Strategy::Random, &pool, &[], 8, 5);
-        assert_eq!(a, select(Strategy::Random, &pool, &[], 8, 5));
-        assert_ne!(a, select(Strategy::Random, &pool, &[], 8, 6));
+        let a = select(
+            Strategy::Random,
+            &pool,
+            Labelled::default(),
+            8,
+            5,
+            &BatchRule::TOP_K,
+        );
+        assert_eq!(
+            a,
+            select(
+                Strategy::Random,
+                &pool,
+                Labelled::default(),
+                8,
+                5,
+                &BatchRule::TOP_K
+            )
+        );
+        assert_ne!(
+            a,
+            select(
+                Strategy::Random,
+                &pool,
+                Labelled::default(),
+                8,
+                6,
+                &BatchRule::TOP_K
+            )
+        );
         let mut unique = a.clone();
         unique.sort_unstable();
         unique.dedup();
@@ -407,7 +759,17 @@ mod tests {
         }
         let labelled = vec![vec![0.2, 0.0]];
         let group = |i: usize| i / 5;
-        let picked = select(Strategy::KCenter, &pool, &labelled, 2, 0);
+        let picked = select(
+            Strategy::KCenter,
+            &pool,
+            Labelled {
+                embeddings: &labelled,
+                places: &[],
+            },
+            2,
+            0,
+            &BatchRule::TOP_K,
+        );
         let mut groups: Vec<usize> = picked.iter().map(|&i| group(i)).collect();
         groups.sort_unstable();
         assert_eq!(
@@ -415,7 +777,14 @@ mod tests {
             [1, 2],
             "K-Center goes to the unlabelled groups: {picked:?}"
         );
-        let picked = select(Strategy::FuzzyCMeans, &pool, &[], 3, 1);
+        let picked = select(
+            Strategy::FuzzyCMeans,
+            &pool,
+            Labelled::default(),
+            3,
+            1,
+            &BatchRule::TOP_K,
+        );
         let mut groups: Vec<usize> = picked.iter().map(|&i| group(i)).collect();
         groups.sort_unstable();
         assert_eq!(
@@ -437,15 +806,39 @@ mod tests {
             candidate(0.03, 0.0, 0.0, 0.0, [9.0, -9.0]),
         ];
         // Uncertainty first (top 6 → all), then spread: not both near-duplicates.
-        let picked = select(Strategy::UncertaintyThenDiversity, &pool[..3], &[], 2, 0);
+        let picked = select(
+            Strategy::UncertaintyThenDiversity,
+            &pool[..3],
+            Labelled::default(),
+            2,
+            0,
+            &BatchRule::TOP_K,
+        );
         assert!(
             picked.contains(&2) && !(picked.contains(&0) && picked.contains(&1)),
             "{picked:?}"
         );
         // McEntropy alone would take the two duplicates.
-        assert_eq!(select(Strategy::McEntropy, &pool, &[], 2, 0), [0, 1]);
+        assert_eq!(
+            select(
+                Strategy::McEntropy,
+                &pool,
+                Labelled::default(),
+                2,
+                0,
+                &BatchRule::TOP_K
+            ),
+            [0, 1]
+        );
         // Diversity first keeps spread-out frames, then the most uncertain of them.
-        let picked = select(Strategy::DiversityThenUncertainty, &pool, &[], 1, 0);
+        let picked = select(
+            Strategy::DiversityThenUncertainty,
+            &pool,
+            Labelled::default(),
+            1,
+            0,
+            &BatchRule::TOP_K,
+        );
         assert_eq!(picked.len(), 1);
         assert!(pool[picked[0]].scores.entropy.mean >= 0.03, "{picked:?}");
     }

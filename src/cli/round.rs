@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::active::Strategy;
 use crate::active::round::{RoundBudget, RoundProgress, RoundSettings, run_round};
+use crate::active::{BatchRule, Strategy};
 use crate::model::{DevicePreference, TrainEvent, TrainOptions};
 use crate::modelling::{ModelChoice, ProjectTraining};
 use crate::store::Project;
@@ -18,6 +18,11 @@ pub struct RoundArgs {
     /// How to rank the pool (the ensemble strategies need `simulate`).
     #[arg(long, value_enum, default_value = "mc-entropy")]
     pub strategy: Strategy,
+    /// How the strategy's scores become a batch: top (top-k) or power[β]
+    /// (drawn ∝ score^β), then -clipK (at most K frames per clip) and -gapG
+    /// (a clip's frames at least G apart), e.g. power1-clip1.
+    #[arg(long, default_value = "top")]
+    pub batch: BatchRule,
     /// Frames to queue for annotators.
     #[arg(long, default_value_t = 8, conflicts_with = "budget_percent")]
     pub budget: usize,
@@ -66,6 +71,7 @@ pub fn run(args: &RoundArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = RoundSettings {
         strategy: args.strategy,
+        batch: args.batch,
         budget: match args.budget_percent {
             Some(percent) => RoundBudget::Percent(percent),
             None => RoundBudget::Frames(args.budget),

@@ -1,19 +1,20 @@
 //! `echolabel simulate`: the active-learning loop on a fully labelled folder
 //! (phantom, PNG or CAMUS layout) with the ground truth as oracle; learning
-//! curves as CSV and a PNG figure, the full-data ceiling, and the labels
-//! each strategy saved over random.
+//! curves as CSV and a PNG figure, the full-data ceiling, the area under
+//! each curve with its 95 % interval and the paired comparison with random,
+//! and the labels each strategy saved over random.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::active::SemiSupervised;
-use crate::active::Strategy;
 use crate::active::plot::write_learning_curves;
+use crate::active::protocol::compare;
 use crate::active::simulation::{
     FullData, SimulationConfig, full_data_dice, label_savings, simulate, summarise,
 };
+use crate::active::{BatchRule, Place, SemiSupervised, Strategy};
 use crate::model::dataset::{read_dataset, to_samples};
 use crate::model::{DevicePreference, ModelConfig, TrainOptions};
 
@@ -34,6 +35,12 @@ pub struct SimulateArgs {
         default_value = "random,mc-entropy"
     )]
     pub strategy: Vec<Strategy>,
+    /// Batch rules, comma-separated, each a curve of its own for the
+    /// score-ranked strategies and the random baselines: top (top-k) or
+    /// power[β] (drawn ∝ score^β), then -clipK (at most K frames of a clip per
+    /// round) and -gapG (a clip's frames at least G apart).
+    #[arg(long, value_delimiter = ',', default_value = "top,power1-clip1")]
+    pub batch: Vec<BatchRule>,
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
     /// Frames labelled per round.
@@ -42,8 +49,9 @@ pub struct SimulateArgs {
     /// Frames labelled at random before the first round.
     #[arg(long, default_value_t = 8)]
     pub initial: usize,
-    /// Number of seeds (runs per strategy): 1, 2, … K.
-    #[arg(long, default_value_t = 3)]
+    /// Number of seeds (runs per curve): 1, 2, … K. Curves of one seed start
+    /// from the same labelled set, so they are compared in pairs.
+    #[arg(long, default_value_t = 5)]
     pub seeds: u64,
     #[arg(long)]
     pub out: PathBuf,
@@ -127,9 +135,11 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         .flat_map(|c| c.frames)
         .filter(|f| (f.frame as usize).is_multiple_of(args.stride.max(1)))
         .collect();
-    let (samples, groups) = to_samples(&frames, args.size);
+    let (samples, _) = to_samples(&frames, args.size);
+    let places = Place::of_frames(&frames);
     let config = SimulationConfig {
         strategies: args.strategy.clone(),
+        rules: args.batch.clone(),
         rounds: args.rounds,
         budget: args.budget,
         initial: args.initial,
@@ -155,7 +165,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         args.data.display(),
         args.stride
     );
-    let points = simulate(&samples, &groups, &config, &compute.device, |message| {
+    let points = simulate(&samples, &places, &config, &compute.device, |message| {
         eprintln!("{message}");
         true
     });
@@ -173,7 +183,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .filter_map(|&seed| {
                 eprintln!("full data, seed {seed}");
-                full_data_dice(&samples, &groups, &config, seed, &compute.device)
+                full_data_dice(&samples, &places, &config, seed, &compute.device)
             })
             .collect()
     };
@@ -191,13 +201,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
             format!(" ({:.1}% of full data)", 100.0 * row.dice_mean / f)
         });
         println!(
-            "{} {} round {}: {:.1}% labelled, Dice {:.3} ± {:.3}{of_full}",
-            row.strategy.name(),
-            row.mode,
+            "{} round {}: {:.1}% labelled, Dice {:.3} ± {:.3} (95% interval){of_full}",
+            row.curve(),
             row.round,
             row.labelled_percent,
             row.dice_mean,
-            row.dice_sd
+            row.dice_ci95
         );
     }
     if !full.is_empty() {
@@ -206,21 +215,53 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if let Some(f) = full_mean {
         println!("full data: Dice {f:.3}");
     }
+    let comparison = compare(&points, &summary, full_mean);
+    write_csv(&args.out.join("comparison.csv"), &comparison)?;
+    for row in &comparison {
+        let paired = match (row.vs_random_mean, row.vs_random_low, row.vs_random_high) {
+            (Some(mean), Some(low), Some(high)) => format!(
+                "; against random {mean:+.4} [{low:+.4}, {high:+.4}] over {} paired seeds{}",
+                row.paired_seeds,
+                if row.better_than_random {
+                    ": better"
+                } else {
+                    ""
+                }
+            ),
+            _ => String::new(),
+        };
+        let reach =
+            |percent: Option<f32>| percent.map_or("never".to_string(), |p| format!("{p:.1}%"));
+        println!(
+            "{} {} {}: area under the curve {:.4} [{:.4}, {:.4}]{paired}; 95/97/99% of full data at {}/{}/{}",
+            row.strategy.name(),
+            row.batch,
+            row.mode,
+            row.auc_mean,
+            row.auc_low,
+            row.auc_high,
+            reach(row.percent_to_95),
+            reach(row.percent_to_97),
+            reach(row.percent_to_99),
+        );
+    }
     let savings = label_savings(&summary);
     if !savings.is_empty() {
         write_csv(&args.out.join("savings.csv"), &savings)?;
         for saving in &savings {
             match saving.reached_at_percent {
                 Some(percent) => println!(
-                    "{} {}: reached random's final Dice {:.3} with {percent:.1}% labelled (random: {:.1}%)",
+                    "{} {} {}: reached random's final Dice {:.3} with {percent:.1}% labelled (random: {:.1}%)",
                     saving.strategy.name(),
+                    saving.batch,
                     saving.mode,
                     saving.target_dice,
                     saving.reference_percent
                 ),
                 None => println!(
-                    "{} {}: did not reach random's final Dice {:.3}",
+                    "{} {} {}: did not reach random's final Dice {:.3}",
                     saving.strategy.name(),
+                    saving.batch,
                     saving.mode,
                     saving.target_dice
                 ),

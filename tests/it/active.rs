@@ -16,6 +16,7 @@ use crate::model::{cpu, labelled_project};
 fn settings(semi: SemiSupervised, retrain: bool) -> RoundSettings {
     RoundSettings {
         strategy: Strategy::McEntropy,
+        batch: echolabel::active::BatchRule::TOP_K,
         budget: RoundBudget::Frames(3),
         samples: 4,
         semi,

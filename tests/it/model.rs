@@ -471,30 +471,93 @@ fn simulate_writes_learning_curves_per_strategy_and_seed() {
         "cpu",
     ]);
     assert!(output.status.success(), "{output:?}");
+    // Random and BALD draw their batch by both default rules (top-k and
+    // power sampling one frame per clip); K-Center spreads its own: 5 curves.
     let mut curve = csv::Reader::from_path(out.join("curve.csv")).unwrap();
+    let header = curve.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|c| c == name).unwrap();
     let rows: Vec<csv::StringRecord> = curve.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 3 * 2 * 3, "strategies × seeds × (rounds + 1)");
+    assert_eq!(rows.len(), 5 * 2 * 3, "curves × seeds × (rounds + 1)");
+    let mut curves = std::collections::BTreeSet::new();
     for row in &rows {
-        assert_eq!(&row[1], "al");
-        let (round, labelled): (usize, usize) = (row[3].parse().unwrap(), row[4].parse().unwrap());
+        assert_eq!(&row[column("mode")], "al");
+        curves.insert(format!(
+            "{} {}",
+            &row[column("strategy")],
+            &row[column("batch")]
+        ));
+        let round: usize = row[column("round")].parse().unwrap();
+        let labelled: usize = row[column("labelled")].parse().unwrap();
         assert_eq!(labelled, 4 + 4 * round, "{row:?}");
-        assert_eq!(&row[6], "0", "no pseudo-labels without --semi");
-        let dice: f32 = row[7].parse().unwrap();
-        assert!((0.0..=1.0).contains(&dice));
+        assert_eq!(
+            &row[column("pseudo_labelled")],
+            "0",
+            "no pseudo-labels without --semi"
+        );
+        for name in [
+            "dice",
+            "dice_lv_endocardium",
+            "dice_myocardium",
+            "dice_left_atrium",
+        ] {
+            let dice: f32 = row[column(name)].parse().unwrap();
+            assert!((0.0..=1.0).contains(&dice), "{name}: {row:?}");
+        }
     }
+    assert_eq!(
+        curves.into_iter().collect::<Vec<_>>(),
+        [
+            "bald power1-clip1",
+            "bald top",
+            "k-center own",
+            "random power1-clip1",
+            "random top"
+        ]
+    );
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    assert!(summary.starts_with("strategy,mode,round,labelled_percent,dice_mean,dice_sd"));
-    assert_eq!(summary.lines().count(), 1 + 3 * 3);
-    assert!(summary.contains("k-center,al,2,"), "{summary}");
+    assert!(summary.starts_with(
+        "strategy,batch,mode,round,labelled_percent,dice_mean,dice_sd,seeds,dice_ci95"
+    ));
+    assert_eq!(summary.lines().count(), 1 + 5 * 3);
+    assert!(summary.contains("k-center,own,al,2,"), "{summary}");
     let full = std::fs::read_to_string(out.join("full_data.csv")).unwrap();
     assert_eq!(full.lines().count(), 1 + 2, "one ceiling per seed: {full}");
     let savings = std::fs::read_to_string(out.join("savings.csv")).unwrap();
-    assert!(savings.starts_with("strategy,mode,target_dice,reached_at_percent"));
+    assert!(savings.starts_with("strategy,batch,mode,target_dice,reached_at_percent"));
     assert_eq!(
         savings.lines().count(),
-        1 + 2,
-        "bald and k-center against random"
+        1 + 4,
+        "every curve against random top"
     );
+    // The area under each curve, and each but random's paired with random's.
+    let mut comparison = csv::Reader::from_path(out.join("comparison.csv")).unwrap();
+    let header = comparison.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = comparison.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        let plain_random = &row[column("strategy")] == "random" && &row[column("batch")] == "top";
+        let auc: f64 = row[column("auc_mean")].parse().unwrap();
+        let (low, high): (f64, f64) = (
+            row[column("auc_low")].parse().unwrap(),
+            row[column("auc_high")].parse().unwrap(),
+        );
+        assert!(
+            low <= auc && auc <= high && (0.0..=1.0).contains(&auc),
+            "{row:?}"
+        );
+        assert_eq!(&row[column("seeds")], "2");
+        assert_eq!(
+            row[column("vs_random_mean")].is_empty(),
+            plain_random,
+            "{row:?}"
+        );
+        if !plain_random {
+            assert_eq!(&row[column("paired_seeds")], "2");
+        }
+    }
+    let stdout = stdout(&output);
+    assert!(stdout.contains("area under the curve"), "{stdout}");
     let figure = image::open(out.join("curves.png")).unwrap();
     assert!(figure.width() > 600 && figure.height() > 400);
     let command = std::fs::read_to_string(out.join("command.txt")).unwrap();

@@ -1,5 +1,6 @@
-//! The round tab: the form of a round's settings (strategy, budget, pool,
-//! MC passes, pseudo-labels, retraining, seed) and the history of rounds.
+//! The round tab: the form of a round's settings (strategy, how its batch is
+//! drawn, budget, pool, MC passes, pseudo-labels, retraining, seed) and the
+//! history of rounds.
 //! The form is the tab's own state; [`RoundForm::settings`] is all a round
 //! needs of it.
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Overview;
 use crate::active::round::{RoundBudget, RoundSettings};
-use crate::active::{SemiSupervised, Strategy};
+use crate::active::{BatchRule, Draw, SemiSupervised, Strategy};
 use crate::model::{ModelConfig, TrainOptions};
 use crate::modelling::ProjectTraining;
 
@@ -24,6 +25,7 @@ enum SemiChoice {
 #[serde(default)]
 pub struct RoundForm {
     strategy: Strategy,
+    batch: BatchRule,
     by_percent: bool,
     frames: usize,
     percent: f32,
@@ -44,6 +46,7 @@ impl Default for RoundForm {
     fn default() -> Self {
         RoundForm {
             strategy: Strategy::McEntropy,
+            batch: BatchRule::TOP_K,
             by_percent: false,
             frames: 8,
             percent: 10.0,
@@ -62,7 +65,7 @@ impl Default for RoundForm {
 
 /// Strategies the desktop runs (ensembles need several models trained per
 /// round; `echolabel simulate` compares them).
-const DESKTOP_STRATEGIES: [Strategy; 10] = [
+const DESKTOP_STRATEGIES: [Strategy; 12] = [
     Strategy::McEntropy,
     Strategy::Bald,
     Strategy::McVariance,
@@ -73,6 +76,33 @@ const DESKTOP_STRATEGIES: [Strategy; 10] = [
     Strategy::UncertaintyThenDiversity,
     Strategy::DiversityThenUncertainty,
     Strategy::Random,
+    Strategy::ForegroundRandom,
+    Strategy::KeyFramesFirst,
+];
+
+/// The batch rules the form offers, with what each does.
+const BATCH_RULES: [(BatchRule, &str); 4] = [
+    (BatchRule::TOP_K, "the highest scores (top-k)"),
+    (
+        BatchRule {
+            draw: Draw::Top,
+            per_clip: 1,
+            min_gap: 0,
+        },
+        "the highest scores, one frame per clip",
+    ),
+    (
+        BatchRule {
+            draw: Draw::Power { beta: 1.0 },
+            per_clip: 0,
+            min_gap: 0,
+        },
+        "drawn in proportion to the score (power sampling)",
+    ),
+    (
+        BatchRule::DEFAULT,
+        "drawn in proportion to the score, one frame per clip",
+    ),
 ];
 
 impl RoundForm {
@@ -97,6 +127,7 @@ impl RoundForm {
         let form = self;
         RoundSettings {
             strategy: form.strategy,
+            batch: form.batch,
             budget: if form.by_percent {
                 RoundBudget::Percent(form.percent)
             } else {
@@ -153,6 +184,26 @@ pub(super) fn round_ui(
                     ui.selectable_value(&mut form.strategy, strategy, strategy.name());
                 }
             });
+        ui.end_row();
+        ui.label("Batch");
+        let uses_rule = form.strategy.uses_batch_rule();
+        ui.add_enabled_ui(uses_rule, |ui| {
+            let current = BATCH_RULES
+                .iter()
+                .find(|(rule, _)| *rule == form.batch)
+                .map_or_else(|| form.batch.name(), |(_, text)| text.to_string());
+            egui::ComboBox::from_id_salt("batch rule")
+                .selected_text(if uses_rule {
+                    current
+                } else {
+                    "spread by the strategy itself".to_string()
+                })
+                .show_ui(ui, |ui| {
+                    for (rule, text) in BATCH_RULES {
+                        ui.selectable_value(&mut form.batch, rule, text);
+                    }
+                });
+        });
         ui.end_row();
         ui.label("Budget");
         ui.horizontal(|ui| {
