@@ -32,6 +32,10 @@ pub struct BatchRule {
     pub per_clip: usize,
     /// Frames of one clip in a batch at least this many frames apart.
     pub min_gap: u32,
+    /// Read each frame's score over the predicted structures' outline bands
+    /// rather than the whole image (most of which is sure background).
+    #[serde(default)]
+    pub structures: bool,
 }
 
 impl BatchRule {
@@ -40,6 +44,7 @@ impl BatchRule {
         draw: Draw::Top,
         per_clip: 0,
         min_gap: 0,
+        structures: false,
     };
 
     /// Power sampling (β = 1, Baal's default) with one frame per clip.
@@ -47,6 +52,7 @@ impl BatchRule {
         draw: Draw::Power { beta: 1.0 },
         per_clip: 1,
         min_gap: 0,
+        structures: false,
     };
 
     /// The short name the command line and the CSV files use.
@@ -55,24 +61,30 @@ impl BatchRule {
             Draw::Top => "top".to_string(),
             Draw::Power { beta } => format!("power{beta}"),
         };
-        match (self.per_clip, self.min_gap) {
-            (0, 0) => draw,
-            (k, 0) => format!("{draw}-clip{k}"),
-            (0, gap) => format!("{draw}-gap{gap}"),
-            (k, gap) => format!("{draw}-clip{k}-gap{gap}"),
+        let mut name = draw;
+        if self.per_clip > 0 {
+            name.push_str(&format!("-clip{}", self.per_clip));
         }
+        if self.min_gap > 0 {
+            name.push_str(&format!("-gap{}", self.min_gap));
+        }
+        if self.structures {
+            name.push_str("-bands");
+        }
+        name
     }
 }
 
 impl std::str::FromStr for BatchRule {
     type Err = String;
 
-    /// `top`, `power` or `powerB`, then optionally `-clipK` and `-gapG`:
-    /// `top`, `power2-clip1`, `top-clip2-gap8`.
+    /// `top`, `power` or `powerB`, then optionally `-clipK`, `-gapG` and
+    /// `-bands` (scores over the structures' outlines): `top`,
+    /// `power2-clip1`, `top-clip2-gap8-bands`.
     fn from_str(text: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "{text:?} is not a batch rule: top or power[β], then -clipK (frames per clip) and -gapG (frames apart), e.g. power1-clip1"
+                "{text:?} is not a batch rule: top or power[β], then -clipK (frames per clip), -gapG (frames apart) and -bands (scores over the structures' outlines), e.g. power1-clip1"
             )
         };
         let mut parts = text.split('-');
@@ -90,11 +102,12 @@ impl std::str::FromStr for BatchRule {
         };
         let mut rule = BatchRule {
             draw,
-            per_clip: 0,
-            min_gap: 0,
+            ..BatchRule::TOP_K
         };
         for part in parts {
-            if let Some(k) = part.strip_prefix("clip") {
+            if part == "bands" {
+                rule.structures = true;
+            } else if let Some(k) = part.strip_prefix("clip") {
                 rule.per_clip = k.parse().map_err(|_| bad())?;
             } else if let Some(gap) = part.strip_prefix("gap") {
                 rule.min_gap = gap.parse().map_err(|_| bad())?;
@@ -298,7 +311,8 @@ mod tests {
             BatchRule {
                 draw: Draw::Power { beta: 1.0 },
                 per_clip: 0,
-                min_gap: 0
+                min_gap: 0,
+                structures: false,
             }
         );
         for bad in ["", "best", "power0", "power-1", "top-clip", "top-x1"] {

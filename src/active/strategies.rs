@@ -113,13 +113,27 @@ const PCA_COMPONENTS: usize = 8;
 impl Strategy {
     /// The per-frame score of the score-ranked strategies (higher = ask first).
     pub fn score(self, candidate: &Candidate) -> Option<f32> {
+        self.score_over(candidate, false)
+    }
+
+    /// The score over the whole image, or (`structures`) over the predicted
+    /// structures' outline bands ([`crate::model::StructureBands`]); the
+    /// ensembles' scores are over the image either way.
+    pub fn score_over(self, candidate: &Candidate, structures: bool) -> Option<f32> {
         let s = &candidate.scores;
+        let read = |score: &crate::model::MapScore| {
+            if structures {
+                score.structures
+            } else {
+                score.mean
+            }
+        };
         match self {
-            Strategy::PixelWise => Some(s.least_confidence.mean),
-            Strategy::MaxEntropy => Some(s.single_pass_entropy.mean),
-            Strategy::McEntropy => Some(s.entropy.mean),
-            Strategy::McVariance => Some(s.variance.mean),
-            Strategy::Bald => Some(s.bald.mean),
+            Strategy::PixelWise => Some(read(&s.least_confidence)),
+            Strategy::MaxEntropy => Some(read(&s.single_pass_entropy)),
+            Strategy::McEntropy => Some(read(&s.entropy)),
+            Strategy::McVariance => Some(read(&s.variance)),
+            Strategy::Bald => Some(read(&s.bald)),
             Strategy::MultiLossEntropy | Strategy::MultiArchitectureEntropy => {
                 candidate.ensemble.map(|e| e.entropy)
             }
@@ -310,7 +324,7 @@ pub fn select(
         scored => {
             let scores: Vec<f32> = candidates
                 .iter()
-                .map(|c| scored.score(c).unwrap_or(0.0))
+                .map(|c| scored.score_over(c, rule.structures).unwrap_or(0.0))
                 .collect();
             choose_batch(&scores, &places, budget, rule, seed)
         }
@@ -437,6 +451,7 @@ mod tests {
             mean,
             sum: mean * 100.0,
             max: mean * 2.0,
+            structures: mean,
         };
         Candidate {
             scores: UncertaintyScores {
@@ -620,6 +635,35 @@ mod tests {
             &spread,
         );
         assert_eq!(picked, [0, 3, 4]);
+    }
+
+    #[test]
+    fn a_rule_may_read_scores_over_the_structures_bands() {
+        let mut pool = [placed(0, 0, 0.5, 0.5, 0.1), placed(1, 0, 0.4, 0.5, 0.1)];
+        // The second frame is less uncertain overall but more at its outlines.
+        pool[0].scores.entropy.structures = 0.2;
+        pool[1].scores.entropy.structures = 0.9;
+        let image = select(
+            Strategy::McEntropy,
+            &pool,
+            Labelled::default(),
+            1,
+            0,
+            &BatchRule::TOP_K,
+        );
+        let bands = BatchRule {
+            structures: true,
+            ..BatchRule::TOP_K
+        };
+        let outline = select(
+            Strategy::McEntropy,
+            &pool,
+            Labelled::default(),
+            1,
+            0,
+            &bands,
+        );
+        assert_eq!((image[0], outline[0]), (0, 1));
     }
 
     #[test]

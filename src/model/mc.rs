@@ -9,7 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation;
 
 use super::uncertainty::{
-    LOG_FLOOR, MapScore, UncertaintyMaps, UncertaintyScores, least_confidence,
+    LOG_FLOOR, MapScore, StructureBands, UncertaintyMaps, UncertaintyScores, least_confidence,
 };
 use super::unet::McdUNet;
 
@@ -172,12 +172,14 @@ fn collect(
             let single = single_entropy
                 .as_ref()
                 .map_or(&maps.entropy[..], |s| &s[image]);
+            let bands = StructureBands::of(&maps.mask, size, size, classes);
+            let score = |map: &[f32]| MapScore::of_bands(map, &bands);
             let scores = UncertaintyScores {
-                entropy: MapScore::of(&maps.entropy),
-                variance: MapScore::of(&maps.variance),
-                bald: MapScore::of(&maps.bald),
-                single_pass_entropy: MapScore::of(single),
-                least_confidence: MapScore::of(&least_confidence(&maps.mean, classes)),
+                entropy: score(&maps.entropy),
+                variance: score(&maps.variance),
+                bald: score(&maps.bald),
+                single_pass_entropy: score(single),
+                least_confidence: score(&least_confidence(&maps.mean, classes)),
             };
             FramePrediction { maps, scores }
         })

@@ -31,5 +31,5 @@ pub use mc::{FramePrediction, SamplingMode};
 pub use sample::Sample;
 pub use segmenter::{SegmentedFrame, Segmenter};
 pub use train::{EpochReport, TrainEvent, TrainOptions, TrainOutcome, train};
-pub use uncertainty::{MapScore, UncertaintyMaps, UncertaintyScores};
+pub use uncertainty::{MapScore, StructureBands, UncertaintyMaps, UncertaintyScores};
 pub use unet::McdUNet;

@@ -31,27 +31,119 @@ pub struct UncertaintyMaps {
     pub bald: Vec<f32>,
 }
 
-/// Mean, sum and maximum of one map over the image.
+/// Mean, sum and maximum of one map over the image, and its mean over the
+/// predicted structures' boundary bands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MapScore {
     pub mean: f32,
     pub sum: f32,
     pub max: f32,
+    /// Per predicted structure, the map's mean over the band around its
+    /// outline, averaged over the structures ([`StructureBands`]): most of
+    /// an echo frame is sure background, which dilutes the image mean.
+    /// The image mean where no structure is predicted (or in scores stored
+    /// before this existed).
+    #[serde(default)]
+    pub structures: f32,
 }
 
 impl MapScore {
+    /// Over the whole image (the structure score is the image mean).
     pub fn of(map: &[f32]) -> MapScore {
         let sum: f32 = map.iter().sum();
+        let mean = if map.is_empty() {
+            0.0
+        } else {
+            sum / map.len() as f32
+        };
         MapScore {
-            mean: if map.is_empty() {
-                0.0
-            } else {
-                sum / map.len() as f32
-            },
+            mean,
             sum,
             max: map.iter().copied().fold(0.0, f32::max),
+            structures: mean,
         }
     }
+
+    /// Over the whole image and over `bands`.
+    pub fn of_bands(map: &[f32], bands: &StructureBands) -> MapScore {
+        let whole = MapScore::of(map);
+        MapScore {
+            structures: bands.mean_of(map).unwrap_or(whole.mean),
+            ..whole
+        }
+    }
+}
+
+/// The pixels near each predicted structure's outline: within `margin`
+/// pixels (Chebyshev) of the boundary of its predicted region, inside or out.
+/// This is where a segmentation is right or wrong.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StructureBands {
+    /// Pixel indices per structure (class 1, 2, …) that has a band.
+    pub bands: Vec<Vec<u32>>,
+}
+
+impl StructureBands {
+    /// The bands of `mask` (`width × height` class indices), `margin` a
+    /// thirty-second of the image side (at least one pixel).
+    pub fn of(mask: &[u8], width: usize, height: usize, classes: usize) -> StructureBands {
+        let margin = (width.min(height) / 32).max(1);
+        let bands = (1..classes)
+            .filter_map(|class| {
+                let inside: Vec<bool> = mask.iter().map(|&c| usize::from(c) == class).collect();
+                if !inside.contains(&true) {
+                    return None;
+                }
+                let grown = dilate(&inside, width, height, margin);
+                let outside: Vec<bool> = inside.iter().map(|i| !i).collect();
+                let shrunk_outside = dilate(&outside, width, height, margin);
+                // Near the outline: within reach of the region and of its outside.
+                let band: Vec<u32> = (0..inside.len())
+                    .filter(|&i| grown[i] && shrunk_outside[i])
+                    .map(|i| i as u32)
+                    .collect();
+                (!band.is_empty()).then_some(band)
+            })
+            .collect();
+        StructureBands { bands }
+    }
+
+    /// The mean of `map` over each band, averaged over the bands.
+    pub fn mean_of(&self, map: &[f32]) -> Option<f32> {
+        if self.bands.is_empty() {
+            return None;
+        }
+        let means = self
+            .bands
+            .iter()
+            .map(|band| band.iter().map(|&i| map[i as usize]).sum::<f32>() / band.len() as f32);
+        Some(means.sum::<f32>() / self.bands.len() as f32)
+    }
+}
+
+/// `bits` grown by `radius` pixels in every direction (a square window),
+/// in two passes of running counts.
+fn dilate(bits: &[bool], width: usize, height: usize, radius: usize) -> Vec<bool> {
+    let pass = |get: &dyn Fn(usize, usize) -> bool, outer: usize, inner: usize| {
+        let mut out = vec![false; outer * inner];
+        for o in 0..outer {
+            let mut prefix = vec![0u32; inner + 1];
+            for i in 0..inner {
+                prefix[i + 1] = prefix[i] + u32::from(get(o, i));
+            }
+            for i in 0..inner {
+                let (low, high) = (i.saturating_sub(radius), (i + radius + 1).min(inner));
+                out[o * inner + i] = prefix[high] > prefix[low];
+            }
+        }
+        out
+    };
+    // Along rows, then along columns (stored column-major in between).
+    let rows = pass(&|y, x| bits[y * width + x], height, width);
+    let columns = pass(&|x, y| rows[y * width + x], width, height);
+    (0..width * height)
+        .map(|i| columns[(i % width) * height + i / width])
+        .collect()
 }
 
 /// Per-image uncertainty scores.
@@ -190,8 +282,48 @@ mod tests {
             MapScore {
                 mean: 4.0 / 3.0,
                 sum: 4.0,
-                max: 3.0
+                max: 3.0,
+                structures: 4.0 / 3.0,
             }
         );
+    }
+
+    #[test]
+    fn bands_follow_each_structures_outline_and_ignore_sure_background() {
+        // 64 × 64, a 20 × 20 square of class 1; margin 2.
+        let (w, h) = (64, 64);
+        let mut mask = vec![0u8; w * h];
+        for y in 20..40 {
+            for x in 20..40 {
+                mask[y * w + x] = 1;
+            }
+        }
+        let bands = StructureBands::of(&mask, w, h, 3);
+        assert_eq!(bands.bands.len(), 1, "class 2 is not predicted");
+        // The band: the square grown by 2 minus the square shrunk by 2.
+        assert_eq!(bands.bands[0].len(), 24 * 24 - 16 * 16);
+        assert!(bands.bands[0].iter().all(|&i| {
+            let (x, y) = (i as usize % w, i as usize / w);
+            (18..42).contains(&x)
+                && (18..42).contains(&y)
+                && !((22..38).contains(&x) && (22..38).contains(&y))
+        }));
+        // Uncertainty on the outline only: the band score sees it, the
+        // image mean is diluted by sure background.
+        let map: Vec<f32> = (0..w * h)
+            .map(|i| {
+                if bands.bands[0].contains(&(i as u32)) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let score = MapScore::of_bands(&map, &bands);
+        assert!((score.structures - 1.0).abs() < 1e-6);
+        assert!(score.mean < 0.1);
+        // Nothing predicted: the image mean.
+        let empty = StructureBands::of(&vec![0u8; w * h], w, h, 3);
+        assert_eq!(MapScore::of_bands(&map, &empty).structures, score.mean);
     }
 }

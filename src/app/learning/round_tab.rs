@@ -87,15 +87,14 @@ const BATCH_RULES: [(BatchRule, &str); 4] = [
         BatchRule {
             draw: Draw::Top,
             per_clip: 1,
-            min_gap: 0,
+            ..BatchRule::TOP_K
         },
         "the highest scores, one frame per clip",
     ),
     (
         BatchRule {
             draw: Draw::Power { beta: 1.0 },
-            per_clip: 0,
-            min_gap: 0,
+            ..BatchRule::TOP_K
         },
         "drawn in proportion to the score (power sampling)",
     ),
@@ -188,9 +187,13 @@ pub(super) fn round_ui(
         ui.label("Batch");
         let uses_rule = form.strategy.uses_batch_rule();
         ui.add_enabled_ui(uses_rule, |ui| {
+            let same_draw = |rule: &BatchRule| BatchRule {
+                structures: form.batch.structures,
+                ..*rule
+            } == form.batch;
             let current = BATCH_RULES
                 .iter()
-                .find(|(rule, _)| *rule == form.batch)
+                .find(|(rule, _)| same_draw(rule))
                 .map_or_else(|| form.batch.name(), |(_, text)| text.to_string());
             egui::ComboBox::from_id_salt("batch rule")
                 .selected_text(if uses_rule {
@@ -200,9 +203,18 @@ pub(super) fn round_ui(
                 })
                 .show_ui(ui, |ui| {
                     for (rule, text) in BATCH_RULES {
+                        let rule = BatchRule {
+                            structures: form.batch.structures,
+                            ..rule
+                        };
                         ui.selectable_value(&mut form.batch, rule, text);
                     }
                 });
+            ui.checkbox(&mut form.batch.structures, "score the outlines")
+                .on_hover_text(
+                    "Read each frame's uncertainty over the band around each predicted \
+                     structure's outline, not the whole image (mostly sure background)",
+                );
         });
         ui.end_row();
         ui.label("Budget");
