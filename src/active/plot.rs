@@ -113,7 +113,7 @@ fn draw(
     chart
         .configure_mesh()
         .x_desc("labelled frames (% of the pool)")
-        .y_desc("test Dice (mean over seeds ± sd)")
+        .y_desc("test Dice (mean over seeds, 95 % interval)")
         .label_style((FONT, 18))
         .draw()
         .map_err(|e| error(&e))?;
