@@ -14,6 +14,7 @@ pub mod round;
 pub mod semi;
 pub mod simulation;
 pub mod strategies;
+pub mod summary;
 
 pub use batch::{BatchRule, Draw, Place};
 pub use diversity::{fuzzy_c_means, greedy_k_center, pca};
