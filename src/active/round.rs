@@ -237,7 +237,7 @@ pub fn run_round(
     }
     let candidates: Vec<Candidate> = scored.iter().map(|s| s.candidate.clone()).collect();
     let labelled = labelled_embeddings(project, &segmenter, settings.strategy)?;
-    let labelled_places = labelled_places(project)?;
+    let labelled_places = labelled_places(project, settings.strategy)?;
     let budget = settings.budget.frames(scored.len());
     let picked = select(
         settings.strategy,
@@ -432,10 +432,7 @@ fn score_clip(
                 clip_id,
                 frame,
                 candidate: Candidate {
-                    place: Place {
-                        clip: u32::try_from(clip_id).unwrap_or(u32::MAX),
-                        frame,
-                    },
+                    place: place(clip_id, frame),
                     foreground: summary.foreground,
                     lv_fraction: summary.lv_fraction,
                     scores: segmented.prediction.scores,
@@ -452,10 +449,13 @@ fn score_clip(
     Ok(out)
 }
 
-/// Where the frames people finished lie (the key-frames baseline goes to the
-/// clips with the fewest first).
-fn labelled_places(project: &Project) -> Result<Vec<Place>, StoreError> {
+/// Where the frames people finished lie, for the key-frames baseline (it
+/// goes to the clips with the fewest first); empty for the others.
+fn labelled_places(project: &Project, strategy: Strategy) -> Result<Vec<Place>, StoreError> {
     let mut places = Vec::new();
+    if strategy != Strategy::KeyFramesFirst {
+        return Ok(places);
+    }
     for clip in project.clips(None)? {
         let mut frames: Vec<u32> = project
             .annotations(clip.id, None)?
@@ -465,13 +465,18 @@ fn labelled_places(project: &Project) -> Result<Vec<Place>, StoreError> {
             .collect();
         frames.sort_unstable();
         frames.dedup();
-        let clip_id = u32::try_from(clip.id).unwrap_or(u32::MAX);
-        places.extend(frames.into_iter().map(|frame| Place {
-            clip: clip_id,
-            frame,
-        }));
+        places.extend(frames.into_iter().map(|frame| place(clip.id, frame)));
     }
     Ok(places)
+}
+
+/// A project frame as a batch place (clip ids fit u32 in any real project;
+/// a larger one only loses its keep-apart grouping).
+fn place(clip_id: i64, frame: u32) -> Place {
+    Place {
+        clip: u32::try_from(clip_id).unwrap_or(u32::MAX),
+        frame,
+    }
 }
 
 /// Embeddings of the frames people labelled, for the strategies that keep

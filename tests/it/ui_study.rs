@@ -66,13 +66,7 @@ fn two_blind_annotators_then_a_reviewer_builds_consensus_and_reads_agreement() {
             .is_some()
     );
     // An annotator sees the study, not an admin's controls.
-    app_perform(&mut h, echolabel::app::Action::ToggleStudy);
-    wait_until(&mut h, "the study window", |h| {
-        h.query_by_label("People").is_some()
-    });
-    h.get_by_label("People").click();
-    h.step();
-    h.step();
+    open_people_tab(&mut h);
     assert!(
         h.query_by_label_contains("Only an admin changes this")
             .is_some()
@@ -191,6 +185,17 @@ fn two_blind_annotators_then_a_reviewer_builds_consensus_and_reads_agreement() {
     assert_eq!(eds, [(FIRST.to_string(), 1), (SECOND.to_string(), 2)]);
 }
 
+/// Opens the Study window on its People tab.
+fn open_people_tab(h: &mut crate::ui::H) {
+    app_perform(h, echolabel::app::Action::ToggleStudy);
+    wait_until(h, "the study window", |h| {
+        h.query_by_label("People").is_some()
+    });
+    h.get_by_label("People").click();
+    h.step();
+    h.step();
+}
+
 fn app_perform(h: &mut crate::ui::H, action: echolabel::app::Action) {
     h.state_mut().as_mut().unwrap().perform(action);
     h.step();
@@ -224,13 +229,7 @@ fn an_admin_sets_a_passphrase_and_adds_a_template_in_the_study_window() {
     create_demo_project(&dirs.demo, |_, _| {}, &AtomicBool::new(false)).unwrap();
     let mut h = harness(options(&dirs, Some(&dirs.demo), Some(DEMO_ADMIN)));
     wait_until(&mut h, "a clip to show", |h| app(h).clip_ready());
-    app_perform(&mut h, echolabel::app::Action::ToggleStudy);
-    wait_until(&mut h, "the study window", |h| {
-        h.query_by_label("People").is_some()
-    });
-    h.get_by_label("People").click();
-    h.step();
-    h.step();
+    open_people_tab(&mut h);
     type_into(&mut h, "New passphrase", "correct horse");
     type_into(&mut h, "Again", "correct horse battery");
     assert!(
