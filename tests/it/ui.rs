@@ -430,7 +430,11 @@ fn an_import_runs_in_the_background_and_reports_bad_files() {
         "{text}"
     );
     wait_until(&mut harness, "a clip to show", |h| app(h).clip_ready());
-    assert!(harness.query_by_label("8 clips").is_some());
+    // The library reloads its list from the store thread after the import's
+    // last clip, so the count may arrive a few frames after the first clip opens.
+    wait_until(&mut harness, "the library to list 8 clips", |h| {
+        h.query_by_label("8 clips").is_some()
+    });
 }
 
 /// A harness that paints through wgpu (lavapipe in CI) with the GPU viewer installed.
