@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use echolabel::cli::{self, Cli};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Before anything can panic: details go to a log file, not the terminal.
     echolabel::panic_log::install();

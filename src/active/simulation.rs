@@ -13,7 +13,8 @@ use serde::Serialize;
 use super::batch::{BatchRule, Place};
 use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
 use super::strategies::{Candidate, EnsembleScores, FrameSummary, Labelled, Strategy, select};
-use crate::model::mc::{self, FramePrediction, SamplingMode};
+use crate::model::cpu_unet::CpuUNet;
+use crate::model::mc::{self, FramePrediction};
 use crate::model::metrics::DiceCounts;
 use crate::model::{LossKind, McdUNet, ModelConfig, Sample, TrainOptions, train};
 
@@ -397,6 +398,19 @@ impl Run<'_> {
         let size = self.config.model.input_size;
         let classes = self.config.model.classes.len();
         let embeddings = self.embeddings(&models[0], pool);
+        let folded: Vec<Option<CpuUNet>> = models
+            .iter()
+            .map(|m| mc::folded_for(m, self.device))
+            .collect();
+        let inference: Vec<mc::Inference> = models
+            .iter()
+            .zip(&folded)
+            .map(|(model, folded)| mc::Inference {
+                model,
+                folded: folded.as_ref(),
+                device: self.device,
+            })
+            .collect();
         let mut candidates = Vec::with_capacity(pool.len());
         let mut masks = Vec::with_capacity(pool.len());
         for (chunk, embedding_chunk) in pool.chunks(8).zip(embeddings.chunks(8)) {
@@ -404,17 +418,10 @@ impl Run<'_> {
                 .iter()
                 .map(|&i| self.samples[i].image.as_slice())
                 .collect();
-            let predictions = mc::predict(
-                &models[0],
-                &images,
-                size,
-                self.config.samples,
-                SamplingMode::Shared,
-                self.device,
-            );
-            let others: Vec<Vec<FramePrediction>> = models[1..]
+            let predictions = inference[0].predict(&images, size, self.config.samples);
+            let others: Vec<Vec<FramePrediction>> = inference[1..]
                 .iter()
-                .map(|m| mc::predict_deterministic(m, &images, size, self.device))
+                .map(|member| member.predict(&images, size, 0))
                 .collect();
             for (index, (prediction, embedding)) in
                 predictions.into_iter().zip(embedding_chunk).enumerate()

@@ -74,6 +74,35 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
             (frames * samples) as f64 / seconds
         );
     }
+    // On the CPU the app runs the folded network (batch norm folded, one
+    // GEMM per tile): timed the same way, maps read back on the host.
+    if let Some(folded) = crate::model::mc::folded_for(&model, device) {
+        let images: Vec<f32> = x.clone().try_into_vec_as()?;
+        let pixels = args.network.size * args.network.size;
+        let frames_in: Vec<&[f32]> = images.chunks(pixels).collect();
+        for (name, mode) in [
+            ("folded CPU network, naive", SamplingMode::Naive),
+            ("folded CPU network, shared", SamplingMode::Shared),
+        ] {
+            let seconds = time(device, args.runs, || {
+                let network = &folded;
+                let x = crate::model::cpu_unet::Maps {
+                    data: frames_in.concat(),
+                    images: frames,
+                    channels: 1,
+                    height: args.network.size,
+                    width: args.network.size,
+                };
+                let logits = network.logits(&x, samples, mode, true, 1);
+                std::hint::black_box(crate::model::cpu_unet::mc_maps(&logits, frames));
+            });
+            println!(
+                "{name:<34} {:>12.1} {:>18.1}",
+                seconds * 1000.0 / frames as f64,
+                (frames * samples) as f64 / seconds
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

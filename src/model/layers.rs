@@ -11,13 +11,13 @@ use burn::tensor::{Distribution, activation};
 /// the channels are then reweighted by their global context (ResUNet++).
 #[derive(Module, Debug)]
 pub struct ConvBlock {
-    conv1: Conv2d,
-    norm1: BatchNorm,
-    conv2: Conv2d,
-    norm2: BatchNorm,
+    pub(super) conv1: Conv2d,
+    pub(super) norm1: BatchNorm,
+    pub(super) conv2: Conv2d,
+    pub(super) norm2: BatchNorm,
     shortcut: Option<Projection>,
-    residual: bool,
-    squeeze_excite: Option<SqueezeExcite>,
+    pub(super) residual: bool,
+    pub(super) squeeze_excite: Option<SqueezeExcite>,
 }
 
 /// A 1×1 convolution and batch norm that match a shortcut to the block's width.

@@ -8,6 +8,7 @@
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use super::cpu_unet::{CpuUNet, Maps, mc_maps};
 use super::uncertainty::{
     LOG_FLOOR, MapScore, StructureBands, UncertaintyMaps, UncertaintyScores, least_confidence,
 };
@@ -133,8 +134,7 @@ pub fn input(images: &[&[f32]], size: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(data, [images.len(), 1, size, size]), device)
 }
 
-/// Reads the maps back and scores them; without a separate single pass, the
-/// single-pass entropy is the entropy map itself.
+/// Reads the maps back and scores them.
 fn collect(
     maps: DeviceMaps,
     single_entropy: Option<Tensor<3>>,
@@ -169,21 +169,129 @@ fn collect(
                 variance: variance[image.clone()].to_vec(),
                 bald: bald[image.clone()].to_vec(),
             };
-            let single = single_entropy
-                .as_ref()
-                .map_or(&maps.entropy[..], |s| &s[image]);
-            let bands = StructureBands::of(&maps.mask, size, size, classes);
-            let score = |map: &[f32]| MapScore::of_bands(map, &bands);
-            let scores = UncertaintyScores {
-                entropy: score(&maps.entropy),
-                variance: score(&maps.variance),
-                bald: score(&maps.bald),
-                single_pass_entropy: score(single),
-                least_confidence: score(&least_confidence(&maps.mean, classes)),
-            };
-            FramePrediction { maps, scores }
+            score(maps, single_entropy.as_ref().map(|s| &s[image]))
         })
         .collect()
+}
+
+/// A frame's maps with their scores; without a separate single pass, the
+/// single-pass entropy is the entropy map itself.
+fn score(maps: UncertaintyMaps, single_entropy: Option<&[f32]>) -> FramePrediction {
+    let single = single_entropy.unwrap_or(&maps.entropy);
+    let bands = StructureBands::of(&maps.mask, maps.width, maps.height, maps.classes);
+    let score = |map: &[f32]| MapScore::of_bands(map, &bands);
+    let scores = UncertaintyScores {
+        entropy: score(&maps.entropy),
+        variance: score(&maps.variance),
+        bald: score(&maps.bald),
+        single_pass_entropy: score(single),
+        least_confidence: score(&least_confidence(&maps.mean, maps.classes)),
+    };
+    FramePrediction { maps, scores }
+}
+
+/// MC inference on the faster path for where the model runs: the folded CPU
+/// network when there is one ([`folded_for`]), burn's pass otherwise.
+#[derive(Clone, Copy)]
+pub struct Inference<'a> {
+    pub model: &'a McdUNet,
+    pub folded: Option<&'a CpuUNet>,
+    pub device: &'a Device,
+}
+
+impl Inference<'_> {
+    /// [`predict`] (shared mode) with `samples` passes, or
+    /// [`predict_deterministic`] when `samples` is 0.
+    pub fn predict(&self, images: &[&[f32]], size: usize, samples: usize) -> Vec<FramePrediction> {
+        match (self.folded, samples) {
+            (Some(folded), 0) => predict_folded_deterministic(folded, images, size),
+            (Some(folded), _) => {
+                let seed = seed_from(self.device);
+                predict_folded(folded, images, size, samples, SamplingMode::Shared, seed)
+            }
+            (None, 0) => predict_deterministic(self.model, images, size, self.device),
+            (None, _) => predict(
+                self.model,
+                images,
+                size,
+                samples,
+                SamplingMode::Shared,
+                self.device,
+            ),
+        }
+    }
+}
+
+/// The folded CPU network of `model` when it runs on the CPU (`flex`), where
+/// it is faster than burn's pass ([`CpuUNet`]); `None` on a GPU or for the
+/// architectures it does not fold.
+pub fn folded_for(model: &McdUNet, device: &Device) -> Option<CpuUNet> {
+    (*device == Device::flex())
+        .then(|| CpuUNet::of(model))
+        .flatten()
+}
+
+/// A seed for the folded network's dropout masks drawn from `device`'s
+/// generator, so a seeded device gives repeatable samples on either path.
+pub fn seed_from(device: &Device) -> u64 {
+    let parts: Vec<f32> = Tensor::<1>::random(
+        [4],
+        burn::tensor::Distribution::Uniform(0.0, 65_536.0),
+        device,
+    )
+    .try_into_vec_as()
+    .expect("the device returns its tensors");
+    parts
+        .iter()
+        .fold(0, |seed, &part| (seed << 16) | (part as u64 & 0xFFFF))
+}
+
+/// [`predict`] on the folded CPU network: the same maps and scores.
+pub fn predict_folded(
+    network: &CpuUNet,
+    images: &[&[f32]],
+    size: usize,
+    samples: usize,
+    mode: SamplingMode,
+    seed: u64,
+) -> Vec<FramePrediction> {
+    if images.is_empty() {
+        return Vec::new();
+    }
+    let x = host_input(images, size);
+    let single = mc_maps(&network.logits(&x, 1, mode, false, seed), images.len());
+    let logits = network.logits(&x, samples.max(1), mode, true, seed);
+    mc_maps(&logits, images.len())
+        .into_iter()
+        .zip(single)
+        .map(|(maps, single)| score(maps, Some(&single.entropy)))
+        .collect()
+}
+
+/// [`predict_deterministic`] on the folded CPU network.
+pub fn predict_folded_deterministic(
+    network: &CpuUNet,
+    images: &[&[f32]],
+    size: usize,
+) -> Vec<FramePrediction> {
+    if images.is_empty() {
+        return Vec::new();
+    }
+    let logits = network.logits(&host_input(images, size), 1, SamplingMode::Shared, false, 0);
+    mc_maps(&logits, images.len())
+        .into_iter()
+        .map(|maps| score(maps, None))
+        .collect()
+}
+
+fn host_input(images: &[&[f32]], size: usize) -> Maps {
+    Maps {
+        data: images.iter().flat_map(|i| i.iter().copied()).collect(),
+        images: images.len(),
+        channels: 1,
+        height: size,
+        width: size,
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod cpu_unet;
 pub mod dataset;
 pub mod device;
 pub mod key_frames;

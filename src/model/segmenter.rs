@@ -7,7 +7,8 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::checkpoint::{self, CheckpointError, ModelHeader};
-use super::mc::{self, FramePrediction, SamplingMode};
+use super::cpu_unet::CpuUNet;
+use super::mc::{self, FramePrediction};
 use super::sample::{resize_gray, resize_map};
 use super::unet::McdUNet;
 use crate::geometry::{self, Point};
@@ -19,6 +20,8 @@ pub const PROPOSAL_TOLERANCE: f32 = 0.8;
 pub struct Segmenter {
     pub header: ModelHeader,
     model: McdUNet,
+    /// The folded CPU form MC inference runs on when `device` is the CPU.
+    folded: Option<CpuUNet>,
     device: Device,
 }
 
@@ -47,6 +50,7 @@ impl Segmenter {
     pub fn new(header: ModelHeader, model: McdUNet, device: Device) -> Segmenter {
         Segmenter {
             header,
+            folded: mc::folded_for(&model, &device),
             model,
             device,
         }
@@ -92,18 +96,12 @@ impl Segmenter {
         let mut out = Vec::with_capacity(frames.len());
         for chunk in inputs.chunks(batch.max(1)) {
             let images: Vec<&[f32]> = chunk.iter().map(Vec::as_slice).collect();
-            let predictions = if samples == 0 {
-                mc::predict_deterministic(&self.model, &images, size, &self.device)
-            } else {
-                mc::predict(
-                    &self.model,
-                    &images,
-                    size,
-                    samples,
-                    SamplingMode::Shared,
-                    &self.device,
-                )
+            let inference = mc::Inference {
+                model: &self.model,
+                folded: self.folded.as_ref(),
+                device: &self.device,
             };
+            let predictions = inference.predict(&images, size, samples);
             out.extend(predictions.into_iter().map(|prediction| {
                 let mask = upsample_mask(
                     &prediction.maps.mean,

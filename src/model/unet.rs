@@ -16,19 +16,19 @@ use super::layers::{Aspp, AttentionGate, ConvBlock, mc_dropout};
 
 #[derive(Module, Debug)]
 pub struct McdUNet {
-    encoder: Vec<ConvBlock>,
+    pub(super) encoder: Vec<ConvBlock>,
     /// ASPP after the bottleneck (ResUNet++ only).
-    bridge: Option<Aspp>,
-    upsample: Vec<ConvTranspose2d>,
+    pub(super) bridge: Option<Aspp>,
+    pub(super) upsample: Vec<ConvTranspose2d>,
     /// One attention gate per skip, decoder order (ResUNet++ only).
-    gates: Vec<AttentionGate>,
-    decoder: Vec<ConvBlock>,
+    pub(super) gates: Vec<AttentionGate>,
+    pub(super) decoder: Vec<ConvBlock>,
     pool: MaxPool2d,
-    head: Conv2d,
-    dropout: f64,
-    first_dropout_level: usize,
+    pub(super) head: Conv2d,
+    pub(super) dropout: f64,
+    pub(super) first_dropout_level: usize,
     /// Decoder blocks (from the bottom) that end in dropout.
-    decoder_dropout_blocks: usize,
+    pub(super) decoder_dropout_blocks: usize,
 }
 
 /// The deterministic part of a pass, reusable for every MC sample.
