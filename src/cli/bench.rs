@@ -37,6 +37,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         batch: usize,
     },
+    /// MC scoring of a pool of phantom frames with the starting model, as a round does: frames/s.
+    ScorePool(super::bench_pool::PoolBenchArgs),
+    /// One frame's contour proposal with the starting model, as the editor makes it: ms/frame.
+    Propose(super::bench_pool::PoolBenchArgs),
+    /// Ours, then the PyTorch reference with the same settings, and the ratio.
+    Compare(super::bench_compare::CompareArgs),
 }
 
 pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
@@ -49,7 +55,42 @@ pub fn run(command: &BenchCommand) -> anyhow::Result<ExitCode> {
         } => super::bench_model::infer(model, *samples, *frames),
         BenchCommand::Train { model, batch } => super::bench_model::train(model, *batch),
         BenchCommand::Export(args) => super::bench_export::run(args),
+        BenchCommand::ScorePool(args) => super::bench_pool::score_pool(args),
+        BenchCommand::Propose(args) => super::bench_pool::propose(args),
+        BenchCommand::Compare(args) => super::bench_compare::run(args),
     }
+}
+
+/// Prints the machine a figure was measured on: processor, cores, memory and
+/// where the model runs.
+pub fn print_machine(compute: &str) {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|name| name.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let memory = status_kib("/proc/meminfo", "MemTotal:")
+        .map_or_else(String::new, |kib| format!(", {:.0} GiB", kib / 1_048_576.0));
+    println!("machine: {cpu}, {cores} logical cores{memory}; model on {compute}");
+}
+
+/// Prints the process's peak resident memory (Linux), for the figures' tables.
+pub fn print_peak_memory() {
+    if let Some(kib) = status_kib("/proc/self/status", "VmHWM:") {
+        println!("peak memory (whole process): {:.0} MiB", kib / 1024.0);
+    }
+}
+
+/// A "Name: value kB" line of a /proc file, in KiB.
+fn status_kib(file: &str, key: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
 }
 
 fn decode(paths: &[PathBuf], budget: Duration) -> anyhow::Result<ExitCode> {

@@ -8,8 +8,9 @@ use std::time::Instant;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 
+use crate::model::cpu_unet::{Maps, mc_maps};
 use crate::model::loss::{loss, one_hot};
-use crate::model::mc::{SamplingMode, mc_probabilities, reduce};
+use crate::model::mc::{self, SamplingMode};
 use crate::model::{DevicePreference, LossKind, McdUNet};
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +26,7 @@ pub struct ModelBenchArgs {
 }
 
 /// Median seconds of `runs` calls of `work` after two warm-ups, synchronising the device.
-fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
+pub(super) fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
     let mut once = || {
         let started = Instant::now();
         work();
@@ -39,7 +40,44 @@ fn time(device: &Device, runs: usize, mut work: impl FnMut()) -> f64 {
     times[times.len() / 2]
 }
 
+/// One timed inference path: its name, ms per frame and frame·samples per second.
+pub struct InferRow {
+    pub name: &'static str,
+    pub mode: SamplingMode,
+    /// Whether this is the path the app takes on this device.
+    pub used_by_the_app: bool,
+    pub ms_per_frame: f64,
+    pub samples_per_second: f64,
+}
+
 pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Result<ExitCode> {
+    let rows = measure_infer(args, samples, frames)?;
+    println!(
+        "{:<34} {:>12} {:>18}",
+        "mode", "ms / frame", "frame·samples / s"
+    );
+    for row in &rows {
+        let app = if row.used_by_the_app {
+            "  (the app's path)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<34} {:>12.1} {:>18.1}{app}",
+            row.name, row.ms_per_frame, row.samples_per_second
+        );
+    }
+    super::bench::print_peak_memory();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Times MC inference (T passes and the reductions, maps read back) on burn's
+/// network in both modes and, on the CPU, on the folded network the app uses.
+pub fn measure_infer(
+    args: &ModelBenchArgs,
+    samples: usize,
+    frames: usize,
+) -> anyhow::Result<Vec<InferRow>> {
     let compute = super::compute_device(args.device)?;
     let device = &compute.device;
     let config = args.network.config(false);
@@ -50,64 +88,68 @@ pub fn infer(args: &ModelBenchArgs, samples: usize, frames: usize) -> anyhow::Re
         burn::tensor::Distribution::Default,
         device,
     );
+    super::bench::print_machine(&compute.description);
     println!(
         "{}: MC inference, {frames} frame(s) per batch, T = {samples}, {1}×{1}, {2} base filters",
         args.network.architecture.name(),
         args.network.size,
         args.network.filters
     );
-    println!(
-        "{:<34} {:>12} {:>18}",
-        "mode", "ms / frame", "frame·samples / s"
-    );
+    let folded = mc::folded_for(&model, device);
+    let row = |name, mode, used_by_the_app, seconds: f64| InferRow {
+        name,
+        mode,
+        used_by_the_app,
+        ms_per_frame: seconds * 1000.0 / frames as f64,
+        samples_per_second: (frames * samples) as f64 / seconds,
+    };
+    let mut rows = Vec::new();
     for (name, mode) in [
         ("naive (T full passes)", SamplingMode::Naive),
         ("shared deterministic part", SamplingMode::Shared),
     ] {
         let seconds = time(device, args.runs, || {
-            let maps = reduce(mc_probabilities(&model, x.clone(), samples, mode));
+            let maps = mc::reduce(mc::mc_probabilities(&model, x.clone(), samples, mode));
             std::hint::black_box(maps.entropy.into_data());
         });
-        println!(
-            "{name:<34} {:>12.1} {:>18.1}",
-            seconds * 1000.0 / frames as f64,
-            (frames * samples) as f64 / seconds
-        );
+        let app = folded.is_none() && mode == SamplingMode::Shared;
+        rows.push(row(name, mode, app, seconds));
     }
-    // On the CPU the app runs the folded network (batch norm folded, one
-    // GEMM per tile): timed the same way, maps read back on the host.
-    if let Some(folded) = crate::model::mc::folded_for(&model, device) {
+    if let Some(folded) = &folded {
         let images: Vec<f32> = x.clone().try_into_vec_as()?;
-        let pixels = args.network.size * args.network.size;
-        let frames_in: Vec<&[f32]> = images.chunks(pixels).collect();
         for (name, mode) in [
             ("folded CPU network, naive", SamplingMode::Naive),
             ("folded CPU network, shared", SamplingMode::Shared),
         ] {
             let seconds = time(device, args.runs, || {
-                let network = &folded;
-                let x = crate::model::cpu_unet::Maps {
-                    data: frames_in.concat(),
+                let x = Maps {
+                    data: images.clone(),
                     images: frames,
                     channels: 1,
                     height: args.network.size,
                     width: args.network.size,
                 };
-                let logits = network.logits(&x, samples, mode, true, 1);
-                std::hint::black_box(crate::model::cpu_unet::mc_maps(&logits, frames));
+                let logits = folded.logits(&x, samples, mode, true, 1);
+                std::hint::black_box(mc_maps(&logits, frames));
             });
-            println!(
-                "{name:<34} {:>12.1} {:>18.1}",
-                seconds * 1000.0 / frames as f64,
-                (frames * samples) as f64 / seconds
-            );
+            rows.push(row(name, mode, mode == SamplingMode::Shared, seconds));
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(rows)
 }
 
 pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
+    let seconds = measure_train(args, batch)?;
+    println!("{:>12} {:>12}", "s / step", "images / s");
+    println!("{seconds:>12.3} {:>12.1}", batch as f64 / seconds);
+    super::bench::print_peak_memory();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Median seconds of one Adam step (forward, BCE + Dice, backward, update).
+pub fn measure_train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<f64> {
     let compute = super::compute_device(args.device)?;
+    super::bench::print_machine(&compute.description);
     let device = compute.device.clone().autodiff();
     let config = args.network.config(false);
     config.validate().map_err(anyhow::Error::msg)?;
@@ -141,7 +183,5 @@ pub fn train(args: &ModelBenchArgs, batch: usize) -> anyhow::Result<ExitCode> {
         "Adam step, batch {batch}, BCE + Dice, {0}×{0}, {1} base filters",
         args.network.size, args.network.filters
     );
-    println!("{:>12} {:>12}", "s / step", "images / s");
-    println!("{seconds:>12.3} {:>12.1}", batch as f64 / seconds);
-    Ok(ExitCode::SUCCESS)
+    Ok(seconds)
 }

@@ -4,8 +4,10 @@
 mod acting;
 mod agreement;
 mod bench;
+mod bench_compare;
 mod bench_export;
 mod bench_model;
+mod bench_pool;
 mod export;
 mod frames;
 mod info;

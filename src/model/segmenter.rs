@@ -70,6 +70,20 @@ impl Segmenter {
         Ok(Segmenter::new(header, model, device.clone()))
     }
 
+    /// The same model on burn's pass only, even on the CPU: how benchmarks
+    /// time the path the folded network replaces.
+    pub fn without_folding(self) -> Segmenter {
+        Segmenter {
+            folded: None,
+            ..self
+        }
+    }
+
+    /// Whether MC inference runs on the folded CPU network.
+    pub fn is_folded(&self) -> bool {
+        self.folded.is_some()
+    }
+
     pub fn model(&self) -> &McdUNet {
         &self.model
     }
