@@ -31,6 +31,23 @@ pub struct UncertaintyMaps {
     pub bald: Vec<f32>,
 }
 
+impl UncertaintyMaps {
+    /// Maps of zeros (and class 0) to fill in.
+    pub fn zeros(width: usize, height: usize, classes: usize) -> UncertaintyMaps {
+        let pixels = width * height;
+        UncertaintyMaps {
+            width,
+            height,
+            classes,
+            mean: vec![0.0; classes * pixels],
+            mask: vec![0; pixels],
+            entropy: vec![0.0; pixels],
+            variance: vec![0.0; pixels],
+            bald: vec![0.0; pixels],
+        }
+    }
+}
+
 /// Mean, sum and maximum of one map over the image, and its mean over the
 /// predicted structures' boundary bands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -192,16 +209,7 @@ pub fn reference_maps(
     let pixels = width * height;
     let passes = samples.len() as f32;
     let at = |t: usize, c: usize, i: usize| samples[t][c * pixels + i];
-    let mut maps = UncertaintyMaps {
-        width,
-        height,
-        classes,
-        mean: vec![0.0; classes * pixels],
-        mask: vec![0; pixels],
-        entropy: vec![0.0; pixels],
-        variance: vec![0.0; pixels],
-        bald: vec![0.0; pixels],
-    };
+    let mut maps = UncertaintyMaps::zeros(width, height, classes);
     for i in 0..pixels {
         let mut best = 0;
         let mut variance = 0.0;

@@ -19,16 +19,7 @@ pub fn mc_maps(logits: &Maps, frames: usize) -> Vec<UncertaintyMaps> {
     let pixels = logits.pixels();
     (0..frames)
         .map(|frame| {
-            let mut maps = UncertaintyMaps {
-                width: logits.width,
-                height: logits.height,
-                classes,
-                mean: vec![0.0; classes * pixels],
-                mask: vec![0; pixels],
-                entropy: vec![0.0; pixels],
-                variance: vec![0.0; pixels],
-                bald: vec![0.0; pixels],
-            };
+            let mut maps = UncertaintyMaps::zeros(logits.width, logits.height, classes);
             let per_pixel: Vec<Pixel> = (0..pixels)
                 .into_par_iter()
                 .with_min_len(CHUNK)
