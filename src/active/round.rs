@@ -16,10 +16,12 @@ use super::batch::{BatchRule, Place};
 use super::semi::{STABILITY_THRESHOLDS, SemiSupervised, threshold_variance};
 use super::strategies::{Candidate, FrameSummary, Labelled, Strategy, select};
 use crate::dicom::{Clip, ClipError};
-use crate::model::{CheckpointError, ComputeDevice, SegmentedFrame, Segmenter, TrainEvent};
+use crate::model::{
+    CheckpointError, ComputeDevice, ModelConfig, SegmentedFrame, Segmenter, TrainEvent,
+};
 use crate::modelling::{
-    ModelChoice, ProjectTraining, TaskError, TrainedVersion, counts_for_training, project_frames,
-    train_project,
+    ModelChoice, ProjectTraining, TaskError, TrainedVersion, project_frames, train_project,
+    training_sets,
 };
 use crate::store::{
     AnnotationKind, AnnotationStatus, Geometry, NewAnnotation, NewRound, Project,
@@ -210,7 +212,8 @@ pub fn run_round(
     let choice = ModelChoice::for_project(project)?;
     let segmenter = choice.load(device)?;
     let mut skipped = Vec::new();
-    let pool = pool_frames(project, settings.stride, &mut skipped)?;
+    let config = &segmenter.header.config;
+    let pool = pool_frames(project, config, settings.stride, &mut skipped)?;
     let total: usize = pool.iter().map(|(_, frames)| frames.len()).sum();
     let mut scored: Vec<ScoredFrame> = Vec::with_capacity(total);
     for (clip_id, frames) in &pool {
@@ -237,7 +240,7 @@ pub fn run_round(
     }
     let candidates: Vec<Candidate> = scored.iter().map(|s| s.candidate.clone()).collect();
     let labelled = labelled_embeddings(project, &segmenter, settings.strategy)?;
-    let labelled_places = labelled_places(project, settings.strategy)?;
+    let labelled_places = labelled_places(project, config, settings.strategy)?;
     let budget = settings.budget.frames(scored.len());
     let picked = select(
         settings.strategy,
@@ -352,20 +355,26 @@ fn retrain(
 /// frame, less those a person labelled or a pseudo-label already covers.
 fn pool_frames(
     project: &Project,
+    config: &ModelConfig,
     stride: u32,
     skipped: &mut Vec<String>,
 ) -> Result<Vec<(i64, Vec<u32>)>, StoreError> {
+    let policy = project.training_labels()?;
     let mut pool = Vec::new();
     for clip in project.clips(None)? {
         let annotations = project.annotations(clip.id, None)?;
-        let covered: BTreeSet<u32> = annotations
-            .iter()
-            .filter(|a| {
-                counts_for_training(a, false)
-                    || (a.source == Source::PseudoLabel && a.status != AnnotationStatus::Rejected)
-            })
-            .map(|a| a.frame)
+        let mut covered: BTreeSet<u32> = training_sets(&annotations, config, &policy, false)
+            .into_keys()
             .collect();
+        // Pseudo-labels waiting for a decision are not asked for again.
+        covered.extend(
+            annotations
+                .iter()
+                .filter(|a| {
+                    a.source == Source::PseudoLabel && a.status != AnnotationStatus::Rejected
+                })
+                .map(|a| a.frame),
+        );
         let key_frames = match project.key_frames(clip.id) {
             Ok(marks) => marks.into_iter().map(|k| k.frame).collect(),
             Err(error) => {
@@ -449,23 +458,23 @@ fn score_clip(
     Ok(out)
 }
 
-/// Where the frames people finished lie, for the key-frames baseline (it
-/// goes to the clips with the fewest first); empty for the others.
-fn labelled_places(project: &Project, strategy: Strategy) -> Result<Vec<Place>, StoreError> {
+/// Where the frames that train lie (under the project's training-label
+/// setting), for the key-frames baseline (it goes to the clips with the
+/// fewest first); empty for the others.
+fn labelled_places(
+    project: &Project,
+    config: &ModelConfig,
+    strategy: Strategy,
+) -> Result<Vec<Place>, StoreError> {
     let mut places = Vec::new();
     if strategy != Strategy::KeyFramesFirst {
         return Ok(places);
     }
+    let policy = project.training_labels()?;
     for clip in project.clips(None)? {
-        let mut frames: Vec<u32> = project
-            .annotations(clip.id, None)?
-            .iter()
-            .filter(|a| counts_for_training(a, false))
-            .map(|a| a.frame)
-            .collect();
-        frames.sort_unstable();
-        frames.dedup();
-        places.extend(frames.into_iter().map(|frame| place(clip.id, frame)));
+        let annotations = project.annotations(clip.id, None)?;
+        let frames = training_sets(&annotations, config, &policy, false).into_keys();
+        places.extend(frames.map(|frame| place(clip.id, frame)));
     }
     Ok(places)
 }

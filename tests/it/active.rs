@@ -284,8 +284,9 @@ fn a_round_retrains_queues_the_most_uncertain_frames_and_stores_pseudo_labels_fo
     assert_eq!(curve.len(), 1);
     assert_eq!(curve[0].frames, 7);
     assert!((0.0..=1.0).contains(&curve[0].dice));
-    // Rejected pseudo-label frames return to the pool; the accepted and the labelled do not.
-    assert_eq!(second.pool, outcome.pool - 2);
+    // Only the accepted pseudo-label's frame leaves the pool: rejected ones return, and
+    // the frame with Ana's LV outline alone stays (it trains nothing without the others).
+    assert_eq!(second.pool, outcome.pool - 1);
     assert_eq!(
         second.queued.len(),
         (second.pool as f32 * 0.5).round() as usize
@@ -352,6 +353,56 @@ fn rounds_refuse_ensembles_stop_when_cancelled_and_train_nothing_without_two_lab
         outcome.model_name
     );
     assert_eq!(outcome.queued.len(), 3);
+}
+
+#[test]
+fn a_rounds_pool_holds_the_frames_the_training_label_setting_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let mut project = labelled_project(&root, &dir.path().join("data"));
+    let pool_frames = |project: &mut echolabel::store::Project| {
+        run_round(
+            project,
+            &settings(SemiSupervised::None, false),
+            &cpu(),
+            |_| true,
+        )
+        .unwrap()
+        .unwrap();
+        let round = project.rounds().unwrap().last().unwrap().id;
+        let frames: std::collections::BTreeSet<u32> = project
+            .round_scores(round)
+            .unwrap()
+            .iter()
+            .map(|s| s.frame)
+            .collect();
+        frames
+    };
+    let labelled = [0, 6, 12];
+    let anyone = pool_frames(&mut project);
+    assert!(anyone.iter().all(|f| !labelled.contains(f)), "{anyone:?}");
+
+    // Only reviewed work trains now, and none is: the labelled frames are asked for again.
+    let by = crate::common::admin(&mut project);
+    let policy = echolabel::store::TrainingLabels {
+        otherwise: echolabel::store::LastResort::Nobody,
+        ..Default::default()
+    };
+    project.set_training_labels(by, &policy).unwrap();
+    let reviewed_only = pool_frames(&mut project);
+    assert!(
+        labelled.iter().all(|f| reviewed_only.contains(f)),
+        "{reviewed_only:?}"
+    );
+    assert_eq!(reviewed_only.len(), anyone.len() + labelled.len());
+
+    // Ana's frames train again once the setting names her.
+    let policy = echolabel::store::TrainingLabels {
+        otherwise: echolabel::store::LastResort::Annotator("Ana".into()),
+        ..Default::default()
+    };
+    project.set_training_labels(by, &policy).unwrap();
+    assert_eq!(pool_frames(&mut project), anyone);
 }
 
 #[test]
